@@ -1,0 +1,312 @@
+r"""The multilayer perceptron: forward pass, loss, backward pass, update.
+
+Notation (the book's notation page is the authority). Layers are numbered
+:math:`l = 0, 1, \dots, L`; layer :math:`l` has :math:`n_l` neurons. For a
+batch of N samples, one per row,
+
+.. math::
+
+    A^0 = X, \qquad Z^l = A^{l-1} (W^l)^\top + \mathbf 1 (b^l)^\top, \qquad
+    A^l = f_l(Z^l), \qquad \hat Y = A^L,
+
+with :math:`W^l` of shape :math:`(n_l, n_{l-1})` and :math:`b^l` of shape
+:math:`(n_l,)`. The backward pass computes the deltas
+:math:`\Delta^l = \partial L / \partial Z^l` (shape :math:`(N, n_l)`):
+
+.. math::
+
+    \Delta^L = f_L'(Z^L) \odot \frac{\partial L}{\partial \hat Y}, \qquad
+    \Delta^{l-1} = (\Delta^l W^l) \odot f_{l-1}'(Z^{l-1}),
+
+    \frac{\partial L}{\partial W^l} = (\Delta^l)^\top A^{l-1}, \qquad
+    \frac{\partial L}{\partial b^l} = (\Delta^l)^\top \mathbf 1 .
+
+``net.weights[l]`` is :math:`W^l` with l counted from 1, as in the book:
+``net.weights[1]`` is the first layer's matrix and ``net.weights[-1]`` the last.
+
+Example
+-------
+>>> import numpy as np, mlpcore
+>>> net = mlpcore.MLP([2, 3, 1], seed=0)
+>>> net.weights[1].shape, net.biases[1].shape, net.weights[2].shape
+((3, 2), (3,), (1, 3))
+>>> net.forward(np.zeros((5, 2))).shape, net.forward(np.zeros(2)).shape
+((5, 1), (1,))
+"""
+
+import numpy as np
+
+from . import activations, losses
+from ._checks import as_array, integer, positive_number
+
+__all__ = ["MLP", "Layers", "Gradients", "ForwardPass"]
+
+
+class Layers:
+    """A list of per-layer arrays indexed like the book: ``first`` .. L.
+
+    ``W = net.weights; W[1]`` is :math:`W^1`. Assigning ``W[l] = value`` copies
+    ``value`` into the existing array after checking its shape, so the network
+    keeps its dtype and nothing else can hold a stale reference.
+    """
+
+    def __init__(self, arrays, first=1, name="weights"):
+        self._arrays, self.first, self.name = list(arrays), first, name
+
+    def _index(self, l):
+        if isinstance(l, bool) or not isinstance(l, (int, np.integer)):
+            raise TypeError(f"{self.name} index must be an integer layer number, got {type(l).__name__}")
+        last = self.first + len(self._arrays) - 1
+        if l < 0:
+            l = last + 1 + l
+        if not self.first <= l <= last:
+            raise IndexError(f"{self.name} are numbered {self.first} to {last} as in the book, got {l}")
+        return l - self.first
+
+    def __getitem__(self, l):
+        return self._arrays[self._index(l)]
+
+    def __setitem__(self, l, value):
+        target = self._arrays[self._index(l)]
+        value = as_array(value, f"{self.name}[{l}]", target.dtype)
+        if value.shape != target.shape:
+            raise ValueError(f"{self.name}[{l}] must have shape {target.shape}, got {value.shape}")
+        target[...] = value
+
+    def __len__(self):
+        return len(self._arrays)
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def items(self):
+        """Pairs (l, array) for l = first .. L."""
+        return zip(range(self.first, self.first + len(self._arrays)), self._arrays)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{l}: {a.shape}" for l, a in self.items())
+        return f"Layers({{{shapes}}})"
+
+
+class Gradients:
+    """dL/dW^l and dL/db^l (``.weights[l]``, ``.biases[l]``) and the deltas
+    :math:`\\Delta^l = \\partial L / \\partial Z^l` (``.deltas[l]``, shape (N, n_l))."""
+
+    def __init__(self, weights, biases, deltas=None):
+        self.weights = Layers(weights, name="weight gradients")
+        self.biases = Layers(biases, name="bias gradients")
+        self.deltas = Layers(deltas or [], name="deltas")
+
+    def __repr__(self):
+        return f"Gradients(weights={self.weights!r})"
+
+
+class ForwardPass:
+    """What the forward pass keeps for the backward pass: ``z[l]`` for l = 1..L
+    and ``a[l]`` for l = 0..L (``a[0]`` is the input batch)."""
+
+    def __init__(self, z, a):
+        self.z = Layers(z, first=1, name="pre-activations")
+        self.a = Layers(a, first=0, name="activations")
+
+
+class MLP:
+    """A fully connected feedforward network.
+
+    Parameters
+    ----------
+    sizes : list of int
+        ``[n_0, n_1, ..., n_L]``: inputs, hidden layers, outputs.
+    activation : str or Activation
+        f of the hidden layers (any name in :func:`mlpcore.activations.names` but softmax).
+    output_activation : str or Activation, optional
+        f of the output layer; defaults to ``activation``.
+    loss : str or Loss
+        One of :func:`mlpcore.losses.names`.
+    seed : int or None
+        Seeds the initial weights: Glorot-uniform,
+        :math:`W^l_{ij} \\sim U(-r, r)` with :math:`r = \\sqrt{6 / (n_{l-1} + n_l)}`;
+        biases start at zero.
+    dtype : float64 (default) or float32
+    """
+
+    def __init__(self, sizes, activation="sigmoid", output_activation=None, loss="mse", seed=0, dtype=np.float64):
+        self.sizes = _check_sizes(sizes)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float64, np.float32):
+            raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
+        self.activation = activations.get(activation)
+        if not self.activation.elementwise:
+            raise ValueError(
+                f"activation must be elementwise; {self.activation.name!r} is only allowed as output_activation"
+            )
+        self.output_activation = activations.get(activation if output_activation is None else output_activation)
+        self.loss_fn = losses.get(loss)
+        needed = self.loss_fn.output_activation
+        if needed is not None and self.output_activation.name != needed:
+            raise ValueError(
+                f"loss={self.loss_fn.name!r} needs output_activation={needed!r}, got {self.output_activation.name!r}"
+            )
+        rng = np.random.default_rng(seed)
+        W, b = [], []
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            r = np.sqrt(6.0 / (n_in + n_out))
+            W.append(rng.uniform(-r, r, size=(n_out, n_in)).astype(self.dtype))
+            b.append(np.zeros(n_out, dtype=self.dtype))
+        self.weights = Layers(W, name="weights")
+        self.biases = Layers(b, name="biases")
+
+    @property
+    def L(self):
+        """Number of layers with weights (the input layer is layer 0)."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_parameters(self):
+        return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
+
+    def f(self, l):
+        """The activation of layer l."""
+        return self.output_activation if l == self.L else self.activation
+
+    def __repr__(self):
+        return (
+            f"MLP({list(self.sizes)}, activation={self.activation.name!r}, "
+            f"output_activation={self.output_activation.name!r}, loss={self.loss_fn.name!r})"
+        )
+
+    # forward pass -----------------------------------------------------------------
+    def forward_pass(self, X):
+        """Run the batch X forward and keep every Z^l and A^l (see :class:`ForwardPass`)."""
+        A, _ = self._inputs(X)
+        z, a = [], [A]
+        for l in range(1, self.L + 1):
+            Z = A @ self.weights[l].T + self.biases[l]  # z^l = W^l a^{l-1} + b^l, one row per sample
+            A = self.f(l).f(Z)  # a^l = f(z^l)
+            z.append(Z)
+            a.append(A)
+        return ForwardPass(z, a)
+
+    def forward(self, X):
+        """Network output: X of shape (N, n_0) gives (N, n_L); one sample (n_0,) gives (n_L,)."""
+        X, single = self._inputs(X)
+        A = X
+        for l in range(1, self.L + 1):
+            A = self.f(l).f(A @ self.weights[l].T + self.biases[l])
+        return A[0] if single else A
+
+    def loss(self, X, Y):
+        """The loss L averaged over the samples (a float)."""
+        X, Y = self._batch(X, Y)
+        return self._loss_of(self.forward_pass(X), Y)
+
+    def _loss_of(self, fp, Y):
+        if self._fused:  # cross-entropy from the logits: finite for any Z^L
+            return self.loss_fn.f_logits(Y, fp.z[self.L])
+        return self.loss_fn.f(Y, fp.a[self.L])
+
+    @property
+    def _fused(self):
+        return self.loss_fn.output_activation is not None
+
+    # backward pass ----------------------------------------------------------------
+    def gradients(self, X, Y):
+        """dL/dW^l and dL/db^l for every layer, by backpropagation (a :class:`Gradients`)."""
+        X, Y = self._batch(X, Y)
+        return self.backward(self.forward_pass(X), Y)
+
+    def backward(self, fp, Y):
+        """Backpropagate from a stored forward pass ``fp`` with targets Y of shape (N, n_L)."""
+        L = self.L
+        # output delta: Delta^L = dL/dZ^L
+        if self._fused:
+            delta = self.loss_fn.delta_logits(Y, fp.z[L])  # (Y_hat - Y) / N
+        else:
+            delta = self.output_activation.backward(fp.z[L], fp.a[L], self.loss_fn.df(Y, fp.a[L]))
+        nabla_w, nabla_b, deltas = [None] * L, [None] * L, [None] * L
+        for l in range(L, 0, -1):
+            deltas[l - 1] = delta
+            nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # dL/dW^l = (Delta^l)^T A^{l-1}
+            nabla_b[l - 1] = delta.sum(axis=0)  # dL/db^l = sum over samples of Delta^l
+            if l > 1:  # apply the chain rule: Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1})
+                delta = self.f(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
+        return Gradients(nabla_w, nabla_b, deltas)
+
+    def step(self, grads, lr):
+        """Plain gradient descent: W^l <- W^l - lr dL/dW^l, b^l <- b^l - lr dL/db^l."""
+        lr = positive_number(lr, "lr")
+        if not isinstance(grads, Gradients):
+            raise TypeError(f"grads must be the Gradients returned by gradients(), got {type(grads).__name__}")
+        for name, params, g in (("weights", self.weights, grads.weights), ("biases", self.biases, grads.biases)):
+            shapes, given = [p.shape for p in params], [np.shape(x) for x in g]
+            if shapes != given:
+                raise ValueError(f"grads.{name} must have shapes {shapes}, got {given}")
+        for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
+            for p, dp in zip(params, g):
+                p -= lr * dp
+
+    def fit(self, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
+        """Train by gradient descent; see :func:`mlpcore.training.fit`."""
+        from .training import fit
+
+        return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed, progress=progress)
+
+    # copies and files -------------------------------------------------------------
+    def copy(self):
+        """An independent network with the same architecture and parameters."""
+        new = object.__new__(MLP)
+        new.__dict__.update(self.__dict__)
+        new.weights = Layers([W.copy() for W in self.weights], name="weights")
+        new.biases = Layers([b.copy() for b in self.biases], name="biases")
+        return new
+
+    def save(self, path):
+        """Save architecture and parameters to a plain ``.npz`` file (no pickles)."""
+        from .io import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a network saved with :meth:`save`."""
+        from .io import load
+
+        return load(path)
+
+    # input checks -----------------------------------------------------------------
+    def _inputs(self, X):
+        X = as_array(X, "X", self.dtype)
+        n0 = self.sizes[0]
+        if X.ndim == 1 and X.shape[0] == n0:
+            return X[None, :], True
+        if X.ndim != 2 or X.shape[1] != n0:
+            hint = " (use X.reshape(-1, 1) for one feature)" if X.ndim == 1 and n0 == 1 else ""
+            raise ValueError(f"X must have shape (N, {n0}) or ({n0},), got {X.shape}{hint}")
+        if X.shape[0] == 0:
+            raise ValueError("X must hold at least one sample, got 0")
+        return X, False
+
+    def _batch(self, X, Y):
+        X, single = self._inputs(X)
+        Y = as_array(Y, "Y", self.dtype)
+        nL = self.sizes[-1]
+        if single and Y.ndim == 1:
+            Y = Y[None, :]
+        if Y.shape != (X.shape[0], nL):
+            raise ValueError(f"Y must have shape ({X.shape[0]}, {nL}) to match X of {X.shape[0]} samples, got {Y.shape}")
+        if self.loss_fn.name == "cross_entropy":
+            if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
+                row = int(np.argmax(~(np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1))))
+                raise ValueError(f"Y must be one-hot for loss='cross_entropy' (one 1 per row), got row {row}: {Y[row]}")
+        if self.loss_fn.name == "binary_cross_entropy" and not np.all((Y >= 0) & (Y <= 1)):
+            raise ValueError("Y must lie in [0, 1] for loss='binary_cross_entropy', "
+                             f"got values from {Y.min()} to {Y.max()}")
+        return X, Y
+
+
+def _check_sizes(sizes):
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a list of layer sizes [n_0, ..., n_L], got {type(sizes).__name__}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output layer, got {list(sizes)}")
+    return tuple(integer(n, f"sizes[{i}]", 1) for i, n in enumerate(sizes))

@@ -1,0 +1,111 @@
+"""Training by gradient descent: full batch, mini-batch or online.
+
+One epoch is one pass through the training set in batches of ``batch_size``
+samples (the last batch may be smaller). For each batch: forward pass, backward
+pass, one gradient-descent step. ``batch_size=None`` is batch learning (one step
+per epoch), ``batch_size=1`` is online learning (one step per sample).
+
+Example
+-------
+>>> import mlpcore
+>>> X, Y = mlpcore.data.xor()
+>>> net = mlpcore.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+>>> history = net.fit(X, Y, epochs=10, lr=0.5)
+>>> len(history.loss), len(history.batch_loss)
+(10, 10)
+"""
+
+import numpy as np
+
+from ._checks import integer, positive_number
+
+__all__ = ["fit", "History", "DivergenceError"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a loss or a parameter that is not finite."""
+
+
+class History:
+    """What ``fit`` records.
+
+    ``loss[e]``: mean loss over the batches of epoch e, each weighted by its size,
+    measured before that batch's step (as scikit-learn's ``loss_curve_``);
+    ``batch_loss[t]``: loss of the batch used for update t.
+    """
+
+    def __init__(self):
+        self.loss, self.batch_loss = [], []
+
+    def __repr__(self):
+        last = f", final loss {self.loss[-1]:.6g}" if self.loss else ""
+        return f"History({len(self.loss)} epochs, {len(self.batch_loss)} updates{last})"
+
+
+def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
+    """Train ``net`` in place by gradient descent and return a :class:`History`.
+
+    Parameters
+    ----------
+    X, Y : arrays of shape (N, n_0) and (N, n_L)
+    epochs : int >= 1
+    lr : float > 0
+        The learning rate eta of :math:`W \\leftarrow W - \\eta\\, \\partial L / \\partial W`.
+    batch_size : int in [1, N] or None
+        None: the whole set in one batch.
+    shuffle : bool
+        Visit the samples in a new random order each epoch (drawn from ``seed``).
+    seed : int or None
+    progress : bool
+        Show a tqdm progress bar over the epochs (off by default, so that
+        notebook outputs stay deterministic).
+
+    Raises
+    ------
+    DivergenceError
+        When the loss or the parameters stop being finite; the message names
+        the epoch and suggests a smaller learning rate.
+    """
+    X, Y = net._batch(X, Y)
+    N = X.shape[0]
+    epochs = integer(epochs, "epochs", 1)
+    lr = positive_number(lr, "lr")
+    batch_size = N if batch_size is None else integer(batch_size, "batch_size", 1, N)
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    rng = np.random.default_rng(seed)
+    history = History()
+    bar = None
+    epoch_range = range(1, epochs + 1)
+    if progress:
+        from tqdm import tqdm
+
+        epoch_range = bar = tqdm(epoch_range, desc="training", unit="epoch")
+    for epoch in epoch_range:
+        order = rng.permutation(N) if shuffle else np.arange(N)
+        total = 0.0
+        for start in range(0, N, batch_size):
+            idx = order[start : start + batch_size]
+            Xb, Yb = (X, Y) if batch_size == N and not shuffle else (X[idx], Y[idx])
+            with np.errstate(over="raise", invalid="raise"):
+                try:
+                    fp = net.forward_pass(Xb)  # forward pass
+                    batch_loss = net._loss_of(fp, Yb)
+                    grads = net.backward(fp, Yb)  # backward pass
+                    net.step(grads, lr)  # gradient-descent step
+                except FloatingPointError as exc:
+                    raise _diverged(epoch, lr, str(exc)) from None
+            if not np.isfinite(batch_loss) or not all(np.all(np.isfinite(W)) for W in net.weights):
+                raise _diverged(epoch, lr, f"loss {batch_loss}")
+            history.batch_loss.append(batch_loss)
+            total += batch_loss * len(idx)
+        history.loss.append(total / N)
+        if bar is not None:
+            bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+    return history
+
+
+def _diverged(epoch, lr, what):
+    return DivergenceError(
+        f"training diverged in epoch {epoch} ({what}): the loss is no longer finite; try a smaller learning rate than lr={lr}"
+    )
