@@ -1,0 +1,88 @@
+"""The book itself: every chapter is in the table of contents, stored executed top to
+bottom in one kernel, free of errors, and its citations and glue keys resolve."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        stack = list(part.get("chapters", []))
+        while stack:
+            entry = stack.pop(0)
+            files.append(entry["file"])
+            stack.extend(entry.get("sections", []))
+    return files
+
+
+def resolve(entry):
+    matches = [p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md", ROOT / entry) if p.is_file()]
+    return matches[0] if matches else None
+
+
+NOTEBOOKS = sorted(p for p in BOOK.glob("**/*.ipynb") if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+
+
+def test_every_toc_entry_exists():
+    missing = [entry for entry in toc_files() if resolve(entry) is None]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {resolve(entry) for entry in toc_files()}
+    orphans = [str(p.relative_to(ROOT)) for p in NOTEBOOKS if p not in listed]
+    assert not orphans, f"notebooks in book/ missing from _toc.yml (nbval and the build would disagree): {orphans}"
+
+
+def code_cells(path):
+    nb = json.loads(path.read_text())
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_execution_is_complete_and_in_order(path):
+    counts = [c["execution_count"] for c in code_cells(path)]
+    assert None not in counts, f"{path.name}: code cell {counts.index(None) + 1} has no stored execution"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1, 2, 3, ...: run the notebook top to bottom in a fresh "
+        "kernel (python tools/execute_chapters.py) and save it"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stored_errors_or_warnings(path):
+    for i, cell in enumerate(code_cells(path), 1):
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"{path.name}: code cell {i} stored an error"
+            assert out.get("name") != "stderr", f"{path.name}: code cell {i} wrote to stderr: {''.join(out['text'])[:200]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_states_goals_has_exercises_and_glued_numbers(path):
+    nb = json.loads(path.read_text())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "You will be able to" in text or "you will be able to" in text, f"{path.name}: no learning goals"
+    assert len(re.findall(r"```\{exercise\}", text)) >= 3, f"{path.name}: fewer than three exercises"
+    sources = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    glued = set(re.findall(r"glue\(\s*f?\"([\w{}]+)\"", sources))
+    used = set(re.findall(r"\{glue:(?:text|md)?\}`([\w]+)", text))
+    unknown = {k for k in used if k not in glued and not any("{" in g and k.startswith(g.split("{")[0]) for g in glued)}
+    assert not unknown, f"{path.name}: the text pastes glue keys that no cell defines: {sorted(unknown)}"
+
+
+def test_citations_resolve_to_the_bibliography():
+    bib = (BOOK / "references.bib").read_text()
+    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
+    assert {"kekulawala2024", "mlpnotes", "keim2019", "vishwajith", "seung2002", "mazur2015", "rumelhart1986"} <= keys
+    pages = [*BOOK.glob("*.md"), *NOTEBOOKS]
+    cited = {k for p in pages for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", p.read_text()) for k in group.split(",")}
+    assert cited - keys == set(), f"citations without a bibliography entry: {sorted(cited - keys)}"
