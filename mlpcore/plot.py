@@ -29,14 +29,21 @@ def activation_curves(names, z=None, ncols=3, size=2.6):
         act = activations.get(name)
         ax.axhline(0, color="0.8", lw=0.8)
         ax.axvline(0, color="0.8", lw=0.8)
-        ax.plot(z, act.f(z), lw=2, label="$f(z)$")
-        ax.plot(z, act.df(z), lw=1.5, ls="--", label="$f'(z)$")
+        ax.plot(z, _break_jumps(act.f(z)), lw=2, label="$f(z)$")
+        ax.plot(z, _break_jumps(act.df(z)), lw=1.5, ls="--", label="$f'(z)$")
         ax.set_title(name)
         ax.set_xlabel("$z$")
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper left", fontsize="small")
     return fig
+
+
+def _break_jumps(y, jump=0.25):
+    """A copy of y with NaN where it jumps, so a step is not drawn as a vertical line."""
+    y = np.array(y, dtype=np.float64)
+    y[1:][np.abs(np.diff(y)) > jump] = np.nan
+    return y
 
 
 def network_diagram(net, ax=None, labels=True, fmt="{:.2f}"):
