@@ -1,0 +1,99 @@
+"""How a chapter's exercises sit in its notebook.
+
+An exercise is a markdown cell with a ``{exercise}`` directive and a ``:label:``.
+Its reference solution is a code cell whose code stands between the nbgrader
+markers ``### BEGIN SOLUTION`` and ``### END SOLUTION``, inside the gated
+``{solution-start} <label>`` ... ``{solution-end}`` markdown cells. An exercise
+that is checked automatically has a code cell ``check("<label>", answer)``.
+"""
+
+import re
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+EXERCISE = re.compile(r"\{exercise\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")
+SOLUTION_START = re.compile(r"\{solution-start\}[ \t]+(\S+)")
+SOLUTION_END = re.compile(r"\{solution-end\}")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.-]+)["']""")
+
+
+class NotACourseNotebook(ValueError):
+    """The file is not a notebook, or holds no exercise of this course."""
+
+
+def read(path):
+    """The notebook at ``path``; NotACourseNotebook if it is not a notebook at all."""
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise NotACourseNotebook(f"{path}: no such file") from None
+    except Exception as exc:  # JSON errors, schema errors, binary files
+        raise NotACourseNotebook(f"{path} is not a Jupyter notebook ({type(exc).__name__}: {exc})") from None
+
+
+def source(cell):
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def tag(cell):
+    """The role a released cell was stamped with: ('solution' | 'check', label) or None."""
+    meta = cell.get("metadata", {}).get("mlpcore", {})
+    for role in ("solution", "check"):
+        if role in meta:
+            return role, meta[role]
+    return None
+
+
+def structure(nb):
+    """Exercises of a notebook, in order: a list of dicts with the label, the index of
+    its solution cell (or None) and of its check cell (or None)."""
+    exercises, by_label, current = [], {}, None
+    for i, cell in enumerate(nb.cells):
+        text = source(cell)
+        if cell.cell_type == "markdown":
+            for label in EXERCISE.findall(text):
+                entry = {"label": label, "solution": None, "check": None, "cell": i}
+                exercises.append(entry)
+                by_label[label] = entry
+                current = label
+            for label in SOLUTION_START.findall(text):
+                current = label
+            continue
+        if cell.cell_type != "code":
+            continue
+        stamped = tag(cell)
+        if BEGIN in text or (stamped and stamped[0] == "solution"):
+            label = stamped[1] if stamped else current
+            if label in by_label and by_label[label]["solution"] is None:
+                by_label[label]["solution"] = i
+        for label in CHECK_CALL.findall(text):
+            if label in by_label and by_label[label]["check"] is None:
+                by_label[label]["check"] = i
+            elif label not in by_label:  # a check whose exercise text was deleted
+                entry = {"label": label, "solution": None, "check": i, "cell": None}
+                exercises.append(entry)
+                by_label[label] = entry
+    return exercises
+
+
+def stub(text, label):
+    """``text`` with every solution block replaced by a line raising NotImplementedError."""
+    out, inside = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if inside:
+                raise ValueError(f"exercise {label}: '{BEGIN}' twice without '{END}'")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("exercise {label}: replace this line with your solution")')
+            inside = True
+        elif stripped.startswith(END):
+            if not inside:
+                raise ValueError(f"exercise {label}: '{END}' without '{BEGIN}'")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"exercise {label}: '{BEGIN}' without '{END}'")
+    return "\n".join(out)
