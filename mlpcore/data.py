@@ -29,7 +29,9 @@ def one_hot(labels, k=None):
     """Integer labels (N,) as rows of the k x k identity: shape (N, k)."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
-        raise ValueError(f"labels must be a 1-D array of non-negative integers, got {labels.dtype} of shape {labels.shape}")
+        raise ValueError(
+            f"labels must be a 1-D array of non-negative integers, got {labels.dtype} of shape {labels.shape}"
+        )
     k = int(labels.max()) + 1 if k is None else integer(k, "k", 1)
     if labels.size and labels.max() >= k:
         raise ValueError(f"labels must be < k={k}, got {labels.max()}")

@@ -249,7 +249,8 @@ class MLP:
         """Train by gradient descent; see :func:`mlpcore.training.fit`."""
         from .training import fit
 
-        return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed, progress=progress)
+        return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                   progress=progress)
 
     # copies and files -------------------------------------------------------------
     def copy(self):
@@ -293,7 +294,8 @@ class MLP:
         if single and Y.ndim == 1:
             Y = Y[None, :]
         if Y.shape != (X.shape[0], nL):
-            raise ValueError(f"Y must have shape ({X.shape[0]}, {nL}) to match X of {X.shape[0]} samples, got {Y.shape}")
+            N = X.shape[0]
+            raise ValueError(f"Y must have shape ({N}, {nL}) to match X of {N} samples, got {Y.shape}")
         if self.loss_fn.name == "cross_entropy":
             if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
                 row = int(np.argmax(~(np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1))))

@@ -107,5 +107,6 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
 
 def _diverged(epoch, lr, what):
     return DivergenceError(
-        f"training diverged in epoch {epoch} ({what}): the loss is no longer finite; try a smaller learning rate than lr={lr}"
+        f"training diverged in epoch {epoch} ({what}): the loss is no longer finite; "
+        f"try a smaller learning rate than lr={lr}"
     )

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def execute(path, timeout=600):
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    resources = {"metadata": {"path": str(path.parent)}}  # run in the chapter's folder, as nbval does
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    client.execute()
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 

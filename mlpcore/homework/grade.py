@@ -81,7 +81,8 @@ def _execute(nb, path, timeout, kernel_name):
             start = time.monotonic()
             client.execute_cell(cell, i)
             error = _error_of(cell)
-            timed_out = time.monotonic() - start >= 0.98 * timeout or (error is not None and error[0] == "KeyboardInterrupt")
+            interrupted = error is not None and error[0] == "KeyboardInterrupt"
+            timed_out = interrupted or time.monotonic() - start >= 0.98 * timeout
             outcome[i] = (error, timed_out)
     return outcome
 
