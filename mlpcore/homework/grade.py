@@ -43,7 +43,7 @@ class Report:
         return self.failed == 0 and not self.problems
 
     def lines(self):
-        yield f"{self.path.name}"
+        yield str(self.path)
         for problem in self.problems:
             yield f"  ! {problem}"
         width = max([len(label) for label in [*self.results, *self.unchecked]] + [10])
