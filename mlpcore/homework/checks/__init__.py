@@ -1,4 +1,8 @@
-"""The registry of exercise checks, keyed by exercise label.
+"""The registry of exercise checks, keyed by exercise label, and the helpers they share.
+
+The checks of each chapter live in a module of this package named after the
+chapter (``ch03_activation_functions.py``); every module here is imported at the
+end of this file, so a new chapter's checks register themselves.
 
 A check receives the student's answer (a function or a value) and raises
 :class:`Failure` with a message naming the first failing input, the expected
@@ -7,9 +11,10 @@ reference solution in the book (central differences, a fine grid), so a check
 never compares an answer with itself.
 """
 
-import numpy as np
+import importlib
+import pkgutil
 
-from .. import activations
+import numpy as np
 
 CHECKS = {}
 STATUS = ("passed", "failed", "not attempted", "error")
@@ -89,33 +94,12 @@ def derivative(f, h=1e-6):
     return lambda z: (f(np.asarray(z, dtype=float) + h) - f(np.asarray(z, dtype=float) - h)) / (2 * h)
 
 
-def _cases(rng, low=-4.0, high=4.0, fixed=(0.5, -2.0, 3.0)):
+def cases(rng, low=-4.0, high=4.0, fixed=(0.5, -2.0, 3.0)):
     """Fixed scalars and arrays, then seeded random arrays of several shapes."""
-    cases = [np.float64(v) for v in fixed] + [np.linspace(low, high, 9)]
-    cases += [rng.uniform(low, high, size=s) for s in [(5,), (2, 3)]]
-    return cases
+    result = [np.float64(v) for v in fixed] + [np.linspace(low, high, 9)]
+    result += [rng.uniform(low, high, size=s) for s in [(5,), (2, 3)]]
+    return result
 
 
-# chapter 3: activation functions --------------------------------------------------------
-
-
-@exercise("ex-softsign-derivative")
-def _softsign_derivative(answer):
-    softsign = lambda z: z / (1 + np.abs(z))  # noqa: E731
-    compare_function(answer, derivative(softsign), _cases(np.random.default_rng(3)))
-
-
-@exercise("ex-phi-tanh")
-def _phi_tanh(answer):
-    # phi(y) = f'(f^{-1}(y)), with f' from central differences at arctanh(y)
-    reference = lambda y: derivative(np.tanh)(np.arctanh(y))  # noqa: E731
-    compare_function(answer, reference, _cases(np.random.default_rng(4), -0.95, 0.95, (0.0, 0.5, -0.9)), arg="y")
-
-
-@exercise("ex-elu-curvature-jump")
-def _elu_curvature_jump(answer):
-    # one-sided second differences of mlpcore's ELU (alpha = 1) on each side of 0
-    f, h = activations.get("elu").f, 1e-4
-    right = (f(2 * h) - 2 * f(h) + f(0.0)) / h**2
-    left = (f(0.0) - 2 * f(-h) + f(-2 * h)) / h**2
-    compare_value(answer, float(right - left), rtol=1e-3)
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
