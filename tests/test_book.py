@@ -6,22 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+
+from mlpcore.homework.release import toc_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 
 
 def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        stack = list(part.get("chapters", []))
-        while stack:
-            entry = stack.pop(0)
-            files.append(entry["file"])
-            stack.extend(entry.get("sections", []))
-    return files
+    return toc_entries(ROOT)
 
 
 def resolve(entry):

@@ -90,8 +90,8 @@ def student_version(nb, name="notebook"):
     return nb
 
 
-def toc_chapters(book):
-    """The notebooks listed in ``book``/_toc.yml, in order."""
+def toc_entries(book):
+    """The file entries of ``book``/_toc.yml (root first), without extensions, in order."""
     toc = yaml.safe_load((Path(book) / "_toc.yml").read_text())
     entries = [toc["root"]]
     for part in toc.get("parts", []):
@@ -100,7 +100,12 @@ def toc_chapters(book):
             entry = stack.pop(0)
             entries.append(entry["file"])
             stack.extend(entry.get("sections", []))
-    paths = [Path(book) / f"{entry}.ipynb" for entry in entries]
+    return entries
+
+
+def toc_chapters(book):
+    """The notebooks listed in ``book``/_toc.yml, in order."""
+    paths = [Path(book) / f"{entry}.ipynb" for entry in toc_entries(book)]
     return [p for p in paths if p.is_file()]
 
 
