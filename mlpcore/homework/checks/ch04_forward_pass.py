@@ -1,0 +1,106 @@
+"""Checks of chapter 4, the forward pass.
+
+The references here are written independently of the book's solutions: the
+forward pass as plain-Python sums over every neuron and weight (``math.exp``,
+no matrix products), the notes-convention network from its index table, and the
+stored floats counted on the arrays of an actual ``mlpcore`` forward pass.
+"""
+
+import math
+
+import numpy as np
+
+from ...network import MLP
+from . import Failure, compare_function, compare_value, exercise
+
+# the course notes' 2-2-1 example: W (one row per hidden neuron), b^h, V, b^y
+NOTES_W = [[[0.2, 0.4], [0.6, 0.8]], [[0.3, 0.5]]]
+NOTES_B = [[0.1, 0.2], [0.4]]
+
+
+def _sigmoid_sums(W_list, b_list, x):
+    """One sample through a sigmoid network, neuron by neuron, weight by weight."""
+    a = [float(v) for v in x]
+    for W, b in zip(W_list, b_list):
+        a = [1.0 / (1.0 + math.exp(-(sum(W[i][j] * a[j] for j in range(len(a))) + b[i])))
+             for i in range(len(b))]
+    return a
+
+
+def _reference(W_list, b_list):
+    def ref(x):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            return np.array(_sigmoid_sums(W_list, b_list, x))
+        return np.array([_sigmoid_sums(W_list, b_list, row) for row in x])
+
+    return ref
+
+
+def _calling(answer, W_list, b_list):
+    """answer(W_list, b_list, x) on copies of the parameters; an exception names the input."""
+
+    def call(x):
+        try:
+            return answer([W.copy() for W in W_list], [b.copy() for b in b_list], x)
+        except NotImplementedError:
+            raise
+        except Exception as exc:
+            kind = "one sample" if np.ndim(x) == 1 else "a batch"
+            raise Failure(f"for {kind} x of shape {np.shape(x)}, forward raised "
+                          f"{type(exc).__name__}: {exc}") from None
+
+    return call
+
+
+@exercise("ex-forward-any-depth")
+def _forward_any_depth(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function forward(W_list, b_list, x), got {type(answer).__name__}")
+    rng = np.random.default_rng(40)
+    # (weights, biases, fixed inputs): the notes' network first, then seeded random ones
+    networks = [([np.array(W) for W in NOTES_W], [np.array(b) for b in NOTES_B], [np.array([0.5, 0.8])])]
+    for depth in [1, 2, 3, 4]:
+        sizes = rng.integers(1, 6, size=depth + 1)
+        networks.append(([rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])],
+                         [rng.normal(size=n) for n in sizes[1:]], []))
+    for W_list, b_list, fixed in networks:
+        n0 = W_list[0].shape[1]
+        inputs = fixed + [rng.normal(size=n0), rng.normal(size=(4, n0)), rng.normal(size=(1, n0))]
+        shapes = " -> ".join(str(n) for n in [n0] + [W.shape[0] for W in W_list])
+        try:
+            compare_function(_calling(answer, W_list, b_list), _reference(W_list, b_list), inputs,
+                             rtol=1e-10, atol=1e-12, arg="x")
+        except Failure as exc:
+            raise Failure(f"network with layer sizes {shapes}: {exc}") from None
+
+
+@exercise("ex-forward-notes-convention")
+def _forward_notes_convention(answer):
+    # the exercise's table, indexed as the notes index: w[i][j] from input i to hidden j
+    w = [[0.5, -1.0], [0.25, 0.75], [-0.5, 0.2]]
+    b_h, v, b_y, x = [0.1, -0.3], [1.5, -2.0], 0.25, [1.0, 2.0, -1.0]
+    s = lambda t: 1.0 / (1.0 + math.exp(-t))  # noqa: E731
+    h = [s(sum(w[i][j] * x[i] for i in range(3)) + b_h[j]) for j in range(2)]
+    y_hat = s(sum(v[j] * h[j] for j in range(2)) + b_y)
+    if np.ndim(answer) == 1 and np.size(answer) == 1:
+        answer = float(np.asarray(answer)[0])
+    compare_value(answer, y_hat, rtol=1e-6)
+
+
+@exercise("ex-forward-stored-floats")
+def _forward_stored_floats(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function stored_floats(sizes, N), got {type(answer).__name__}")
+    rng = np.random.default_rng(41)
+    cases = [([2, 2, 1], 1), ([784, 256, 10], 128), ([3, 1], 5)]
+    cases += [([int(n) for n in rng.integers(1, 30, size=depth + 1)], int(rng.integers(1, 50)))
+              for depth in [1, 2, 3, 5]]
+    for sizes, N in cases:
+        fp = MLP(sizes, seed=0).forward_pass(np.zeros((N, sizes[0])))
+        counted = fp.a[0].size + sum(fp.z[l].size + fp.a[l].size for l in range(1, len(sizes)))
+        got = answer(list(sizes), N)
+        try:
+            compare_value(got, counted, rtol=0, atol=0.5)
+        except Failure as exc:
+            raise Failure(f"for sizes={sizes}, N={N}: {exc}") from None
