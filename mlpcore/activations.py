@@ -36,9 +36,11 @@ class Activation:
         self.name, self._f, self._df, self.params = name, f, df, params
 
     def f(self, z):
+        """The activation :math:`a = f(z)`, elementwise: same shape as ``z``."""
         return self._f(_as_float(z), **self.params)
 
     def df(self, z):
+        """The derivative :math:`f'(z)`, elementwise: same shape as ``z``."""
         return self._df(_as_float(z), **self.params)
 
     def backward(self, z, a, grad_a):
@@ -130,6 +132,7 @@ class Softmax(Activation):
         super().__init__("softmax", None, None)
 
     def f(self, z):
+        """Softmax of each row of ``Z`` (shape ``(N, K)`` or ``(K,)``)."""
         return softmax(z)
 
     def df(self, z):

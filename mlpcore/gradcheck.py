@@ -68,7 +68,7 @@ def numerical_gradients(net, X, Y, h=1e-5, order=2):
 
 
 def relative_error(a, n, tiny=1e-30):
-    """Elementwise |a - n| / max(|a|, |n|, tiny)."""
+    r"""Elementwise :math:`|a - n| / \max(|a|, |n|, \text{tiny})`, for arrays of any shape."""
     a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
 

@@ -37,9 +37,11 @@ class Loss:
         self._f_logits, self._delta_logits = f_logits, delta_logits
 
     def f(self, Y, Y_hat):
+        """The loss :math:`\\mathcal L(Y, \\hat Y)`, a float; ``Y`` and ``Y_hat`` of shape ``(N, K)`` (or ``(K,)``)."""
         return float(self._f(*_pair(Y, Y_hat)))
 
     def df(self, Y, Y_hat):
+        """The gradient :math:`\\partial \\mathcal L / \\partial \\hat Y`, shape ``(N, K)``, the 1/N included."""
         return self._df(*_pair(Y, Y_hat))
 
     def f_logits(self, Y, Z):

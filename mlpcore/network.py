@@ -163,6 +163,7 @@ class MLP:
 
     @property
     def n_parameters(self):
+        """Number of weights and biases, :math:`\\sum_l n_l (n_{l-1} + 1)`."""
         return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
 
     def f(self, l):

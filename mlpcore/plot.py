@@ -48,7 +48,7 @@ def _break_jumps(y, jump=0.25):
 
 def network_diagram(net, ax=None, labels=True, fmt="{:.2f}"):
     """The network as circles and arrows, each arrow labelled with its weight
-    and each neuron with its bias; line width follows |w|."""
+    and each neuron with its bias; line width follows :math:`|w|`."""
     if ax is None:
         _, ax = plt.subplots(figsize=(2.2 * len(net.sizes) + 1, 1.2 * max(net.sizes) + 1), layout="constrained")
     pos = {}

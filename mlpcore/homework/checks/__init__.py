@@ -83,6 +83,7 @@ def compare_function(answer, reference, cases, rtol=1e-6, atol=1e-9, arg="z"):
 
 
 def compare_value(answer, expected, rtol=1e-6, atol=1e-12):
+    """A number (or array) ``answer`` against ``expected``, within ``rtol`` and ``atol``."""
     if answer is None or not np.isscalar(answer) and np.ndim(answer) != np.ndim(expected):
         raise Failure(f"expected a number like {expected!r}, got {answer!r}")
     if not np.allclose(answer, expected, rtol=rtol, atol=atol):

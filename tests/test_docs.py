@@ -1,0 +1,30 @@
+"""Every public name of mlpcore carries a docstring (the API reference is built from them)."""
+
+import importlib
+import inspect
+
+import pytest
+
+MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
+           "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcore.homework",
+           "mlpcore.homework.checks"]
+
+
+def public(module):
+    for name in getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")]):
+        obj = getattr(module, name)
+        if inspect.ismodule(obj):
+            continue
+        yield name, obj
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                if not attr.startswith("_") and (callable(value) or isinstance(value, property)):
+                    yield f"{name}.{attr}", value.fget if isinstance(value, property) else value
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_names_are_documented(name):
+    module = importlib.import_module(name)
+    assert inspect.getdoc(module), f"{name} has no module docstring"
+    missing = [n for n, obj in public(module) if not inspect.getdoc(obj)]
+    assert not missing, f"{name}: undocumented public names {missing}"
