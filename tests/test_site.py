@@ -158,3 +158,18 @@ def test_both_themes_are_readable_and_screenshots(site, browser, mode, path):
     page.screenshot(path=str(SHOTS / f"{Path(path).stem}-{mode}.png"), full_page=False)
     assert not problems
     page.context.close()
+
+
+def test_external_links_are_listed():
+    """Every external link of the site is in tests/external_links.txt or built from the
+    repository URL of _config.yml; none is fetched."""
+    import yaml
+
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    slug = repo.split("github.com/", 1)[1]
+    allowed = [line.strip() for line in (ROOT / "tests" / "external_links.txt").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    allowed += [repo, f"https://colab.research.google.com/github/{slug}/", f"https://mybinder.org/v2/gh/{slug}/"]
+    found = {u for page in SITE.glob("**/*.html") for u in re.findall(r'href="(https?://[^"]+)"', page.read_text())}
+    unlisted = sorted(u for u in found if not any(u.startswith(prefix) for prefix in allowed))
+    assert found and not unlisted, f"external links not listed in tests/external_links.txt: {unlisted}"
