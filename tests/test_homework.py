@@ -23,13 +23,17 @@ CHAPTERS = toc_chapters(ROOT)
 
 def solution_tokens(nb):
     """Distinctive pieces of every solution: each line of solution code and each
-    sentence of the written solutions."""
-    tokens, inside = [], False
+    sentence of the written solutions that does not also stand outside the solutions."""
+    tokens, outside, inside = [], [], False
     for cell in nb.cells:
         text = source(cell)
         if cell.cell_type == "code" and BEGIN in text:
-            block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+            head, block = text.split(BEGIN, 1)
+            block, tail = block.split(END, 1)
             tokens += [line.strip() for line in block.splitlines() if len(line.strip()) > 8]
+            outside += [head, tail]
+        elif cell.cell_type == "code" and not inside:
+            outside.append(text)
         if cell.cell_type == "markdown":
             for line in text.splitlines():
                 if "{solution-start}" in line:
@@ -38,7 +42,10 @@ def solution_tokens(nb):
                     inside = False
                 elif inside and len(line.strip()) > 25 and not line.startswith(":"):
                     tokens.append(line.strip())
-    return tokens
+                elif not inside:
+                    outside.append(line)
+    public = "\n".join(outside)
+    return [t for t in tokens if t not in public]
 
 
 def released(tmp_path, chapters=None):

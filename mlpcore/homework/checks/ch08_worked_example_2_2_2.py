@@ -1,0 +1,69 @@
+"""Checks of chapter 8, Mazur's worked example (a 2-2-2 logistic network, one sample).
+
+The references never use the book's solutions: outputs come from an
+``mlpcore.MLP`` built from the weights, gradients from central differences of
+the error.
+"""
+
+import numpy as np
+
+from ...gradcheck import numerical_gradients
+from ...network import MLP
+from . import Failure, _fmt, compare_value, exercise
+
+# Mazur's starting values: w1..w8, (b1, b2), inputs, targets, learning rate
+W_START = np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])
+B_START = np.array([0.35, 0.60])
+X, Y, ETA = np.array([0.05, 0.10]), np.array([0.01, 0.99]), 0.5
+
+
+def _net(w, b):
+    """The post's network as an mlpcore MLP: W^1 = [[w1, w2], [w3, w4]], b^1 = (b1, b1), ..."""
+    net = MLP([2, 2, 2], activation="sigmoid", loss="squared_error")
+    net.weights[1] = np.reshape(w[:4], (2, 2))
+    net.weights[2] = np.reshape(w[4:], (2, 2))
+    net.biases[1] = [b[0], b[0]]
+    net.biases[2] = [b[1], b[1]]
+    return net
+
+
+def _error(theta):
+    """E_total as a function of the ten parameters (w1..w8, b1, b2), biases shared."""
+    return _net(theta[:8], theta[8:]).loss(X, Y)
+
+
+@exercise("ex-mazur-forward")
+def _mazur_forward(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function mazur_forward(w, b, i), got {type(answer).__name__}")
+    rng = np.random.default_rng(8)
+    cases = [(W_START, B_START, X)]
+    cases += [(rng.uniform(-2, 2, 8), rng.uniform(-1, 1, 2), rng.uniform(0, 1, 2)) for _ in range(6)]
+    for w, b, i in cases:
+        expected = _net(w, b).forward(i)
+        got = answer(list(w), tuple(b), i.copy())
+        if got is None:
+            raise Failure("mazur_forward returned None (missing return?)")
+        got = np.asarray(got, dtype=float)
+        if got.shape != (2,):
+            raise Failure(f"for w={_fmt(w)}: expected an array of shape (2,), got shape {got.shape}")
+        if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+            raise Failure(f"for w={_fmt(w)}, b={_fmt(b)}, i={_fmt(i)}: expected {_fmt(expected)}, "
+                          f"got {_fmt(got)}")
+
+
+@exercise("ex-mazur-grad-w2")
+def _mazur_grad_w2(answer):
+    # central differences (five-point stencil) of E_total in w2 = W^1[0, 1]
+    net = _net(W_START, B_START)
+    reference = numerical_gradients(net, X, Y, h=1e-5, order=4).weights[1][0, 1]
+    compare_value(answer, float(reference), rtol=1e-7)
+
+
+@exercise("ex-mazur-shared-bias")
+def _mazur_shared_bias(answer):
+    # gradient of E_total in the ten parameters (shared biases) by central differences,
+    # one step of gradient descent, then the error
+    theta, h = np.concatenate([W_START, B_START]), 1e-6
+    grad = np.array([(_error(theta + h * e) - _error(theta - h * e)) / (2 * h) for e in np.eye(10)])
+    compare_value(answer, _error(theta - ETA * grad), rtol=1e-7)

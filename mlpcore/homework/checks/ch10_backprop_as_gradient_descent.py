@@ -1,0 +1,88 @@
+"""Checks of chapter 10, backpropagation as gradient descent.
+
+Every reference is computed without the formulas the chapter derives: slopes of
+functions by central differences, least-squares slopes by scipy's linregress and
+on exact power laws, and the number of forward passes by counting the calls that
+``mlpcore.gradcheck.numerical_gradients`` makes.
+"""
+
+import numpy as np
+
+from ... import MLP, gradcheck
+from . import Failure, _fmt, cases, compare_function, compare_value, derivative, exercise
+
+
+@exercise("ex-bpgd-phi-arctan")
+def _phi_arctan(answer):
+    # phi(y) = f'(f^{-1}(y)) with f = arctan: f' by central differences at tan(y)
+    reference = lambda y: derivative(np.arctan)(np.tan(y))  # noqa: E731
+    compare_function(answer, reference, cases(np.random.default_rng(101), -1.4, 1.4, (0.0, 0.5, -1.2)), arg="y")
+
+
+@exercise("ex-bpgd-dh-dal")
+def _dh_dal(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function dH_daL(aL, y, lamL), got {type(answer).__name__}")
+    rng = np.random.default_rng(102)
+    inputs = [(np.array([0.5]), np.array([1.0]), np.array([0.0]))]
+    inputs += [(np.array([0.7, 0.2]), np.array([0.0, 1.0]), np.array([-0.1, 0.05]))]
+    for n in (1, 2, 5):
+        inputs.append((rng.uniform(0.05, 0.95, n), rng.uniform(0, 1, n), rng.normal(0, 0.3, n)))
+    for aL, y, lam in inputs:
+        # the part of H that depends on a^L, with f^{-1}(a) = log a - log(1 - a); H separates
+        # into one term per output, so an elementwise central difference is its gradient
+        part = lambda a, y=y, lam=lam: 0.5 * (y - a) ** 2 + lam * (np.log(a) - np.log(1 - a))  # noqa: E731
+        expected = derivative(part, h=1e-7)(aL)
+        got = answer(aL.copy(), y.copy(), lam.copy())
+        if got is None:
+            raise Failure("dH_daL returned None (missing return?)")
+        got = np.asarray(got, dtype=float)
+        if got.shape != expected.shape:
+            raise Failure(f"for aL={_fmt(aL)}: expected shape {expected.shape}, got shape {got.shape}")
+        if not np.allclose(got, expected, rtol=1e-5, atol=1e-7):
+            raise Failure(f"for aL={_fmt(aL)}, y={_fmt(y)}, lamL={_fmt(lam)}: expected {_fmt(expected)}, "
+                          f"got {_fmt(got)}")
+
+
+@exercise("ex-bpgd-loglog-slope")
+def _loglog_slope(answer):
+    from scipy.stats import linregress
+
+    if not callable(answer):
+        raise Failure(f"expected a function loglog_slope(P, t), got {type(answer).__name__}")
+    # exact power laws t = c P^p: the slope is p by construction
+    data = [([10, 100, 1000], [2e-6 * P for P in (10, 100, 1000)], 1.0),
+            ([10, 100, 1000], [3e-9 * P**2 for P in (10, 100, 1000)], 2.0),
+            ([3, 7, 50, 400], [5 * P**1.37 for P in (3, 7, 50, 400)], 1.37)]
+    rng = np.random.default_rng(103)
+    for p in (0.3, 1.1, 1.8):  # noisy power laws: the least-squares slope by scipy
+        P = np.geomspace(40, 2e5, 9).round()
+        t = 1e-5 * P**p * np.exp(rng.normal(0, 0.2, P.size))
+        data.append((list(P), list(t), linregress(np.log(P), np.log(t)).slope))
+    for P, t, expected in data:
+        try:
+            compare_value(answer(np.array(P), np.array(t)), float(expected), rtol=1e-6)
+        except Failure as exc:
+            raise Failure(f"for P={_fmt(P)}, t={_fmt(t)}: {exc}") from None
+
+
+@exercise("ex-bpgd-fd-passes")
+def _fd_passes(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function central_difference_passes(sizes), got {type(answer).__name__}")
+    for sizes in ([2, 3, 2], [1, 1], [4, 5, 3], [3, 6, 6, 2], [5, 1, 5]):
+        # count the forward passes (calls of net.loss) that mlpcore's central differences make
+        net = MLP(sizes, seed=0)
+        X, Y = np.zeros((1, sizes[0])), np.zeros((1, sizes[-1]))
+        calls, loss = [0], net.loss
+
+        def counting_loss(X, Y, calls=calls, loss=loss):
+            calls[0] += 1
+            return loss(X, Y)
+
+        net.loss = counting_loss
+        gradcheck.numerical_gradients(net, X, Y)
+        try:
+            compare_value(answer(list(sizes)), calls[0], rtol=0, atol=0)
+        except Failure as exc:
+            raise Failure(f"for sizes={sizes}: {exc}") from None
