@@ -79,3 +79,24 @@ def test_citations_resolve_to_the_bibliography():
     pages = [*BOOK.glob("*.md"), *NOTEBOOKS]
     cited = {k for p in pages for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", p.read_text()) for k in group.split(",")}
     assert cited - keys == set(), f"citations without a bibliography entry: {sorted(cited - keys)}"
+
+
+def test_errata_cover_the_known_problems_and_link_to_proofs():
+    """The known problems of the sources (shared/seeds/README.md) each have an entry that
+    links to the chapter deciding it."""
+    errata = (BOOK / "errata.md").read_text()
+    known = {
+        "notes' output delta sign": r"output delta has the wrong sign",
+        "notes' dL/dW orientation": r"is transposed",
+        "notes' dL/dV quantity": r"wrong quantity",
+        "Vishwajith's hidden-node rule": r"weight\$_k\$ − error\$_j\$",
+        "Vishwajith's sigmoid derivative": r"1 \* \(1-output\)",
+        "Seung's eq. 13 range": r"eq\. 13 sums \$i = 1\$ to \$n_\{l-1\}\$",
+        "Seung's x and y": r"stationary with respect to \$x\$ and \$y\$",
+    }
+    missing = [name for name, pattern in known.items() if not re.search(pattern, errata)]
+    assert not missing, f"errata page lacks: {missing}"
+    for entry in re.split(r"\n\d+\. ", errata)[1:]:
+        if "(this copy)" in entry or "optical" in entry or "Typo" in entry:
+            continue
+        assert re.search(r"\]\(\d\d_\w+\.ipynb#[\w-]+\)|\{ref\}", entry), f"entry without a link to its proof: {entry[:80]}"
