@@ -32,8 +32,9 @@ class Activation:
 
     elementwise = True
 
-    def __init__(self, name, f, df, **params):
+    def __init__(self, name, f, df, phi=None, **params):
         self.name, self._f, self._df, self.params = name, f, df, params
+        self._phi = phi  # f' written through the output, phi(f(z)) = f'(z), when it needs no z
 
     def f(self, z):
         """The activation :math:`a = f(z)`, elementwise: same shape as ``z``."""
@@ -44,7 +45,14 @@ class Activation:
         return self._df(_as_float(z), **self.params)
 
     def backward(self, z, a, grad_a):
-        """Chain rule through the activation: dL/dz = dL/da * f'(z), elementwise."""
+        """Chain rule through the activation: dL/dz = dL/da * f'(z), elementwise.
+
+        Where the slope is a function of the output, :math:`f'(z) = \\phi(a)` (the
+        logistic's :math:`a(1-a)`, tanh's :math:`1-a^2`), it is computed from the stored
+        activation ``a``: the same numbers, without evaluating f again.
+        """
+        if self._phi is not None:
+            return grad_a * self._phi(a)
         return grad_a * self.df(z)
 
     def __repr__(self):
@@ -92,6 +100,11 @@ def _one(z):
 def _zero(z):
     return np.zeros_like(z)
 
+
+_PHI = {  # f'(z) as a function of a = f(z), exactly as df computes it
+    "sigmoid": lambda a: a * (1.0 - a),
+    "tanh": lambda a: 1.0 - a**2,
+}
 
 _ELEMENTWISE = {
     # name: (f, df, default parameters)
@@ -171,4 +184,4 @@ def get(name, **params):
     unknown = set(params) - set(defaults)
     if unknown:
         raise TypeError(f"activation {key!r} takes parameters {sorted(defaults) or 'none'}, got {sorted(unknown)}")
-    return Activation(key, f, df, **{**defaults, **params})
+    return Activation(key, f, df, phi=_PHI.get(key), **{**defaults, **params})

@@ -31,10 +31,10 @@ class Loss:
     """A loss: ``f(Y, Y_hat)``, ``df(Y, Y_hat)`` and, for a cross-entropy, the
     name of its output activation and the forms that take the logits Z."""
 
-    def __init__(self, name, f, df, output_activation=None, f_logits=None, delta_logits=None):
+    def __init__(self, name, f, df, output_activation=None, f_logits=None, delta_logits=None, both_logits=None):
         self.name, self._f, self._df = name, f, df
         self.output_activation = output_activation  # required output activation, or None for any
-        self._f_logits, self._delta_logits = f_logits, delta_logits
+        self._f_logits, self._delta_logits, self._both_logits = f_logits, delta_logits, both_logits
 
     def f(self, Y, Y_hat):
         """The loss :math:`\\mathcal L(Y, \\hat Y)`, a float; ``Y`` and ``Y_hat`` of shape ``(N, K)`` (or ``(K,)``)."""
@@ -51,6 +51,14 @@ class Loss:
     def delta_logits(self, Y, Z):
         """dL/dZ at the output, computed from Z (cross-entropies only)."""
         return self._delta_logits(*_pair(Y, Z))
+
+    def value_and_delta_logits(self, Y, Z):
+        """``(f_logits(Y, Z), delta_logits(Y, Z))``, the same numbers, sharing their work."""
+        Y, Z = _pair(Y, Z)
+        if self._both_logits is not None:
+            value, delta = self._both_logits(Y, Z)
+            return float(value), delta
+        return float(self._f_logits(Y, Z)), self._delta_logits(Y, Z)
 
     def __repr__(self):
         return f"Loss({self.name!r})"
@@ -106,6 +114,18 @@ def _ce_delta(Y, Z):
     return (softmax(Z) - Y) / len(Y)
 
 
+def _ce_both(Y, Z):
+    # one exponential for both: logsumexp(z) = m + log(sum(E)), softmax(z) = E / sum(E)
+    m = np.max(Z, axis=1, keepdims=True)
+    E = np.exp(Z - m)
+    S = np.sum(E, axis=1, keepdims=True)
+    value = -np.sum(Y * (Z - (m + np.log(S)))) / len(Y)
+    E /= S
+    E -= Y
+    E /= len(Y)
+    return value, E
+
+
 # binary_cross_entropy: L = -1/N sum_n sum_k [y log yhat + (1 - y) log(1 - yhat)], yhat = sigmoid(z)
 def _bce(Y, Yh):
     return -np.sum(Y * np.log(np.maximum(Yh, _TINY)) + (1 - Y) * np.log(np.maximum(1 - Yh, _TINY))) / len(Y)
@@ -127,7 +147,7 @@ def _bce_delta(Y, Z):
 _LOSSES = {
     "mse": Loss("mse", _mse, _dmse),
     "squared_error": Loss("squared_error", _se, _dse),
-    "cross_entropy": Loss("cross_entropy", _ce, _dce, "softmax", _ce_logits, _ce_delta),
+    "cross_entropy": Loss("cross_entropy", _ce, _dce, "softmax", _ce_logits, _ce_delta, _ce_both),
     "binary_cross_entropy": Loss("binary_cross_entropy", _bce, _dbce, "sigmoid", _bce_logits, _bce_delta),
 }
 

@@ -180,9 +180,14 @@ class MLP:
     def forward_pass(self, X):
         """Run the batch X forward and keep every Z^l and A^l (see :class:`ForwardPass`)."""
         A, _ = self._inputs(X)
+        return self._forward_pass(A)
+
+    def _forward_pass(self, A):
+        # the forward pass proper, on a checked 2-D batch (the training loop calls it directly)
         z, a = [], [A]
-        for l in range(1, self.L + 1):
-            Z = A @ self.weights[l].T + self.biases[l]  # z^l = W^l a^{l-1} + b^l, one row per sample
+        for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
+            Z = A @ W.T  # z^l = W^l a^{l-1} + b^l, one row per sample
+            Z += b
             A = self.f(l).f(Z)  # a^l = f(z^l)
             z.append(Z)
             a.append(A)
@@ -191,15 +196,13 @@ class MLP:
     def forward(self, X):
         """Network output: X of shape (N, n_0) gives (N, n_L); one sample (n_0,) gives (n_L,)."""
         X, single = self._inputs(X)
-        A = X
-        for l in range(1, self.L + 1):
-            A = self.f(l).f(A @ self.weights[l].T + self.biases[l])
+        A = self._forward_pass(X).a[self.L]
         return A[0] if single else A
 
     def loss(self, X, Y):
         """The loss L averaged over the samples (a float)."""
         X, Y = self._batch(X, Y)
-        return self._loss_of(self.forward_pass(X), Y)
+        return self._loss_of(self._forward_pass(X), Y)
 
     def _loss_of(self, fp, Y):
         if self._fused:  # cross-entropy from the logits: finite for any Z^L
@@ -214,7 +217,7 @@ class MLP:
     def gradients(self, X, Y):
         """dL/dW^l and dL/db^l for every layer, by backpropagation (a :class:`Gradients`)."""
         X, Y = self._batch(X, Y)
-        return self.backward(self.forward_pass(X), Y)
+        return self.backward(self._forward_pass(X), Y)
 
     def backward(self, fp, Y):
         """Backpropagate from a stored forward pass ``fp`` with targets Y of shape (N, n_L)."""
@@ -224,6 +227,11 @@ class MLP:
             delta = self.loss_fn.delta_logits(Y, fp.z[L])  # (Y_hat - Y) / N
         else:
             delta = self.output_activation.backward(fp.z[L], fp.a[L], self.loss_fn.df(Y, fp.a[L]))
+        return self._backward(fp, delta)
+
+    def _backward(self, fp, delta):
+        # the backward pass proper, from the output delta Delta^L
+        L = self.L
         nabla_w, nabla_b, deltas = [None] * L, [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l - 1] = delta
@@ -232,6 +240,13 @@ class MLP:
             if l > 1:  # apply the chain rule: Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1})
                 delta = self.f(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
         return Gradients(nabla_w, nabla_b, deltas)
+
+    def _loss_and_gradients(self, fp, Y):
+        # the training loop's: the batch loss and the gradients from one forward pass
+        if self._fused:  # loss and output delta share one exponential of Z^L
+            loss, delta = self.loss_fn.value_and_delta_logits(Y, fp.z[self.L])
+            return loss, self._backward(fp, delta)
+        return self._loss_of(fp, Y), self.backward(fp, Y)
 
     def step(self, grads, lr):
         """Plain gradient descent: W^l <- W^l - lr dL/dW^l, b^l <- b^l - lr dL/db^l."""
@@ -245,6 +260,13 @@ class MLP:
         for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
             for p, dp in zip(params, g):
                 p -= lr * dp
+
+    def _step(self, grads, lr):
+        # the training loop's step: the same arithmetic, reusing the gradient arrays (no temporaries)
+        for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
+            for p, dp in zip(params, g):
+                dp *= lr
+                p -= dp
 
     def fit(self, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
         """Train by gradient descent; see :func:`mlpcore.training.fit`."""

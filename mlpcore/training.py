@@ -81,27 +81,35 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
         from tqdm import tqdm
 
         epoch_range = bar = tqdm(epoch_range, desc="training", unit="epoch")
-    for epoch in epoch_range:
-        order = rng.permutation(N) if shuffle else np.arange(N)
-        total = 0.0
-        for start in range(0, N, batch_size):
-            idx = order[start : start + batch_size]
-            Xb, Yb = (X, Y) if batch_size == N and not shuffle else (X[idx], Y[idx])
-            with np.errstate(over="raise", invalid="raise"):
-                try:
-                    fp = net.forward_pass(Xb)  # forward pass
-                    batch_loss = net._loss_of(fp, Yb)
-                    grads = net.backward(fp, Yb)  # backward pass
-                    net.step(grads, lr)  # gradient-descent step
-                except FloatingPointError as exc:
-                    raise _diverged(epoch, lr, str(exc)) from None
-            if not np.isfinite(batch_loss) or not all(np.all(np.isfinite(W)) for W in net.weights):
-                raise _diverged(epoch, lr, f"loss {batch_loss}")
-            history.batch_loss.append(batch_loss)
-            total += batch_loss * len(idx)
-        history.loss.append(total / N)
+    epoch = 0
+    try:
+        with np.errstate(over="raise", invalid="raise"):  # overflow means divergence: stop at once
+            for epoch in epoch_range:
+                order = rng.permutation(N) if shuffle else None
+                total = 0.0
+                for start in range(0, N, batch_size):
+                    if shuffle:  # the batch's samples, gathered (a copy of one batch, never of the set)
+                        idx = order[start : start + batch_size]
+                        Xb, Yb = X[idx], Y[idx]
+                    else:  # consecutive samples: views, no copy
+                        Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
+                    fp = net._forward_pass(Xb)  # forward pass
+                    batch_loss, grads = net._loss_and_gradients(fp, Yb)  # loss and backward pass
+                    if not np.isfinite(batch_loss):
+                        raise _diverged(epoch, lr, f"loss {batch_loss}")
+                    net._step(grads, lr)  # gradient-descent step
+                    history.batch_loss.append(batch_loss)
+                    total += batch_loss * len(Xb)
+                history.loss.append(total / N)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+    except FloatingPointError as exc:
+        if isinstance(exc, DivergenceError):
+            raise
+        raise _diverged(epoch, lr, str(exc)) from None
+    finally:
         if bar is not None:
-            bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+            bar.close()
     return history
 
 
