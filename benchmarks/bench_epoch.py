@@ -1,0 +1,239 @@
+"""One epoch of training, timed in one process and one run, against its lower bound.
+
+For each shape and dtype it times, on the same data:
+
+- ``bound``:   the matrix products one epoch needs and nothing else (per batch and
+               layer: the forward product, the backward delta product, the
+               weight-gradient product), written into preallocated arrays;
+- ``mlpcore``: ``MLP.fit`` for one epoch;
+- ``sklearn``: ``MLPClassifier`` with the same layers, batch size and plain SGD
+               (no momentum, no regularisation), one epoch;
+- ``torch``:   an ``nn.Sequential`` with ``torch.optim.SGD`` on the CPU, when torch
+               is installed (it is not a dependency of the course).
+
+Each is the median of ``--repeats`` runs; the ratios are taken within this one run
+(the machines are shared and noisy). Peak memory of one training step is measured
+with tracemalloc and compared with what a step must hold. Results are printed and
+written to ``benchmarks/results.json`` for the book's appendix.
+
+    python benchmarks/bench_epoch.py            # both shapes, float64 and float32
+    python benchmarks/bench_epoch.py --quick    # fewer samples and repeats (a smoke test)
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import mlpcore
+
+HERE = Path(__file__).resolve().parent
+SHAPES = {
+    # name: (layer sizes, samples, batch size, hidden activation)
+    "784-256-10": ([784, 256, 10], 20000, 128, "sigmoid"),
+    "digits 64-32-10": ([64, 32, 10], 1347, 32, "sigmoid"),  # chapter 14's network and training split
+}
+LR = 0.1
+
+
+def synthetic(sizes, n, dtype, seed=0):
+    """Seeded inputs in [0, 1] labelled by a random linear teacher, one-hot."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, sizes[0])).astype(dtype)
+    labels = np.argmax(X @ rng.normal(size=(sizes[0], sizes[-1])), axis=1)
+    return X, np.eye(sizes[-1], dtype=dtype)[labels], labels
+
+
+def digits_data(dtype):
+    X, Y, _, _ = mlpcore.data.digits()
+    return X.astype(dtype), Y.astype(dtype), Y.argmax(axis=1)
+
+
+def _blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max(i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas")
+    except (ImportError, ValueError):
+        return 1
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bound_epoch(sizes, X, batch, dtype):
+    """The products of one epoch, into preallocated arrays: the lower bound."""
+    rng = np.random.default_rng(1)
+    L = len(sizes) - 1
+    W = [rng.random((sizes[l + 1], sizes[l])).astype(dtype) for l in range(L)]
+    full = [(np.zeros((batch, n), dtype), rng.random((batch, n)).astype(dtype)) for n in sizes[1:]]  # Z, Delta
+    grads = [np.zeros_like(w) for w in W]
+
+    def epoch():
+        for start in range(0, len(X), batch):
+            A = X[start:start + batch]
+            m = len(A)
+            acts = [A]
+            for l in range(L):  # forward: Z^l = A^{l-1} W^l^T
+                Z = full[l][0][:m]
+                np.matmul(acts[-1], W[l].T, out=Z)
+                acts.append(Z)
+            for l in range(L - 1, -1, -1):  # backward: dW^l = Delta^l^T A^{l-1}, Delta^{l-1} = Delta^l W^l
+                D = full[l][1][:m]
+                np.matmul(D.T, acts[l], out=grads[l])
+                if l > 0:
+                    np.matmul(D, W[l], out=full[l - 1][1][:m])
+
+    return epoch
+
+
+def mlpcore_epoch(sizes, activation, X, Y, batch, dtype):
+    net = mlpcore.MLP(sizes, activation=activation, output_activation="softmax", loss="cross_entropy",
+                      seed=0, dtype=dtype)
+    return lambda: net.fit(X, Y, epochs=1, lr=LR, batch_size=batch, shuffle=True, seed=0)
+
+
+def sklearn_epoch(sizes, activation, X, labels, batch):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    def epoch():
+        clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation={"sigmoid": "logistic"}[activation],
+                            solver="sgd", batch_size=batch, learning_rate_init=LR, momentum=0.0,
+                            nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=True, random_state=0)
+        with warnings.catch_warnings():  # one epoch is max_iter=1: sklearn warns that it did not converge
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, labels)
+
+    return epoch
+
+
+def torch_epoch(sizes, activation, X, labels, batch, dtype):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    torch.set_num_threads(_blas_threads())  # the same number of threads as numpy's BLAS
+    tdtype = {np.float64: torch.float64, np.float32: torch.float32}[np.dtype(dtype).type]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(n_in, n_out, dtype=tdtype), torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimiser = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
+    generator = torch.Generator().manual_seed(0)
+
+    def epoch():
+        order = torch.randperm(len(Xt), generator=generator)
+        for start in range(0, len(Xt), batch):
+            idx = order[start:start + batch]
+            optimiser.zero_grad()
+            loss_fn(model(Xt[idx]), yt[idx]).backward()
+            optimiser.step()
+
+    return epoch
+
+
+def step_memory(sizes, activation, X, Y, batch, dtype):
+    """Peak bytes allocated during one training step, and what the step must hold."""
+    net = mlpcore.MLP(sizes, activation=activation, output_activation="softmax", loss="cross_entropy",
+                      seed=0, dtype=dtype)
+    Xb, Yb = X[:batch], Y[:batch]
+    net.fit(Xb, Yb, epochs=1, lr=LR)  # warm up
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    net.fit(Xb, Yb, epochs=1, lr=LR)  # one batch: one forward pass, one backward pass, one step
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    itemsize = np.dtype(dtype).itemsize
+    activations = sum(2 * batch * n for n in sizes[1:]) * itemsize  # Z and A of every layer
+    deltas = sum(batch * n for n in sizes[1:]) * itemsize
+    params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:])) * itemsize
+    allowed = activations + deltas + 2 * params  # the parameters' gradients, and a batch of inputs
+    allowed += batch * (sizes[0] + sizes[-1]) * itemsize
+    return peak, allowed
+
+
+def run(quick=False, repeats=None):
+    repeats = repeats or (3 if quick else 7)
+    threads = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        threads = [{k: i.get(k) for k in ("internal_api", "num_threads", "architecture")} for i in threadpool_info()]
+    except ImportError:
+        pass
+    results = {"machine": platform.platform(), "python": sys.version.split()[0], "numpy": np.__version__,
+               "blas": threads, "repeats": repeats, "runs": []}
+    for name, (sizes, n, batch, activation) in SHAPES.items():
+        for dtype in (np.float64, np.float32):
+            if name.startswith("digits"):
+                X, Y, labels = digits_data(dtype)
+            else:
+                X, Y, labels = synthetic(sizes, 4000 if quick else n, dtype)
+            contenders = {
+                "bound": bound_epoch(sizes, X, batch, dtype),
+                "mlpcore": mlpcore_epoch(sizes, activation, X, Y, batch, dtype),
+                "sklearn": sklearn_epoch(sizes, activation, X, labels, batch),
+                "torch": torch_epoch(sizes, activation, X, labels, batch, dtype),
+            }
+            samples = {k: [] for k, fn in contenders.items() if fn is not None}
+            for fn in contenders.values():  # warm up caches and BLAS threads
+                if fn is not None:
+                    fn()
+            for _ in range(repeats):  # interleaved repeat by repeat: the same noise for all contenders
+                for key in samples:
+                    samples[key].append(median_time(contenders[key], 1))
+            times = {k: statistics.median(v) for k, v in samples.items()}
+            peak, allowed = step_memory(sizes, activation, X, Y, batch, dtype)
+            row = {"shape": name, "sizes": sizes, "samples": len(X), "batch": batch,
+                   "dtype": np.dtype(dtype).name, "seconds": times,
+                   "mlpcore/bound": times["mlpcore"] / times["bound"],
+                   "sklearn/mlpcore": times["sklearn"] / times["mlpcore"],
+                   "mlpcore/torch": times["mlpcore"] / times["torch"] if "torch" in times else None,
+                   "step_peak_bytes": peak, "step_allowed_bytes": allowed}
+            results["runs"].append(row)
+            report(row)
+    return results
+
+
+def report(row):
+    t = row["seconds"]
+    torch_part = (f"torch {t['torch'] * 1e3:8.1f} ms   mlpcore/torch {row['mlpcore/torch']:.2f}"
+                  if row["mlpcore/torch"] is not None else "torch not installed: skipped")
+    print(f"{row['shape']:16s} {row['dtype']:8s} bound {t['bound'] * 1e3:8.1f} ms   mlpcore {t['mlpcore'] * 1e3:8.1f} ms"
+          f"   sklearn {t['sklearn'] * 1e3:8.1f} ms   {torch_part}")
+    print(f"{'':25s} mlpcore/bound {row['mlpcore/bound']:.2f}   sklearn/mlpcore {row['sklearn/mlpcore']:.2f}"
+          f"   step memory {row['step_peak_bytes'] / 1e6:.2f} MB of {row['step_allowed_bytes'] / 1e6:.2f} MB allowed",
+          flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer samples and repeats: a smoke test")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per contender (default 7, quick 3)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
+    args = parser.parse_args(argv)
+    results = run(quick=args.quick, repeats=args.repeats)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
