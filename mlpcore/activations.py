@@ -72,8 +72,13 @@ def sigmoid(z):
     ``exp`` only ever sees non-positive numbers.
     """
     z = _as_float(z)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e = np.abs(z, out=np.empty_like(z))
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e = exp(-|z|), in (0, 1]: no overflow
+    numerator = np.where(z >= 0, 1.0, e).astype(e.dtype, copy=False)
+    e += 1.0
+    numerator /= e  # 1 / (1 + e) for z >= 0, e / (1 + e) for z < 0: the same numbers, fewer temporaries
+    return numerator
 
 
 def _dsigmoid(z):

@@ -106,7 +106,9 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
     except FloatingPointError as exc:
         if isinstance(exc, DivergenceError):
             raise
-        raise _diverged(epoch, lr, str(exc)) from None
+        # numpy's own wording ("overflow encountered in ...") varies between versions: say it plainly
+        kind = "a number overflowed" if "overflow" in str(exc) else "an invalid operation (inf - inf, 0 * inf)"
+        raise _diverged(epoch, lr, kind) from None
     finally:
         if bar is not None:
             bar.close()

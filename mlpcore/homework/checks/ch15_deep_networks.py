@@ -1,0 +1,88 @@
+"""Checks of chapter 15, deep networks and vanishing gradients."""
+
+import numpy as np
+
+from ... import activations
+from ...network import MLP
+from . import Failure, _fmt, compare_value, exercise
+
+
+def _per_sample_bias_gradient_norms(net, X, Y, h=1e-6):
+    """Mean over the samples of ||d loss_n / d b^l||, l = 1..L, by central differences.
+
+    The loss of sample n alone is ``net.loss(X[n:n+1], Y[n:n+1])``, and the
+    derivative of that loss with respect to b^l is the sample's delta: this
+    reference never runs a backward pass.
+    """
+    net = net.copy()
+    norms = np.zeros(net.L)
+    for n in range(len(X)):
+        x, y = X[n : n + 1], Y[n : n + 1]
+        for l in range(1, net.L + 1):
+            b = net.biases[l]
+            grad = np.zeros_like(b)
+            for i in range(b.size):
+                saved = b[i]
+                b[i] = saved + h
+                up = net.loss(x, y)
+                b[i] = saved - h
+                down = net.loss(x, y)
+                b[i] = saved
+                grad[i] = (up - down) / (2 * h)
+            norms[l - 1] += np.linalg.norm(grad) / len(X)
+    return norms
+
+
+def _delta_norm_cases():
+    rng = np.random.default_rng(15)
+    nets = [
+        MLP([3, 4, 4, 2], activation="sigmoid", loss="mse", seed=1),
+        MLP([2, 5, 5, 5, 1], activation="tanh", output_activation="identity", loss="squared_error", seed=2),
+        MLP([4, 6, 6, 6, 6, 3], activation="sigmoid", output_activation="identity", loss="squared_error", seed=3),
+        MLP([3, 8, 8, 8, 2], activation="relu", output_activation="identity", loss="mse", seed=4),
+        MLP([1, 1], activation="tanh", loss="squared_error", seed=5),
+    ]
+    result = []
+    for net in nets:
+        N = int(rng.integers(1, 6))
+        X = rng.normal(size=(N, net.sizes[0]))
+        Y = rng.uniform(size=(N, net.sizes[-1]))
+        result.append((net, X, Y))
+    return result
+
+
+@exercise("ex-deep-delta-norms")
+def _delta_norms(answer):
+    if not callable(answer):
+        raise Failure(f"expected a function, got {type(answer).__name__}")
+    for net, X, Y in _delta_norm_cases():
+        expected = _per_sample_bias_gradient_norms(net, X, Y)
+        got = answer(net.copy(), X.copy(), Y.copy())
+        if got is None:
+            raise Failure(f"for {net!r} the function returned None (missing return?)")
+        got = np.asarray(got, dtype=float)
+        where = f"for {net!r} and a batch of {len(X)} samples"
+        if got.shape != expected.shape:
+            raise Failure(
+                f"{where}: expected an array of shape {expected.shape} (one norm per layer 1..L), got shape {got.shape}"
+            )
+        if not np.allclose(got, expected, rtol=1e-5, atol=1e-9):
+            raise Failure(f"{where}: expected {_fmt(expected)}, got {_fmt(got)}")
+
+
+@exercise("ex-deep-sigmoid-bound")
+def _sigmoid_bound(answer):
+    # the largest slope of mlpcore's logistic on a fine grid (which contains z = 0)
+    z = np.linspace(-10.0, 10.0, 20001)
+    steepest = float(np.max(activations.get("sigmoid").df(z)))
+    compare_value(answer, (steepest * 2.0) ** 19, rtol=1e-6, atol=0.0)
+
+
+@exercise("ex-deep-prelu-gain")
+def _prelu_gain(answer):
+    # E[f'(z)^2] for z ~ N(0, 1) by the trapezoidal rule on mlpcore's prelu (alpha = 1/4)
+    z = np.linspace(-12.0, 12.0, 240001)
+    density = np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
+    integrand = activations.get("prelu").df(z) ** 2 * density
+    mean_square = np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(z))
+    compare_value(answer, 1.0 / np.sqrt(mean_square), rtol=1e-4, atol=0.0)
