@@ -7,7 +7,7 @@ the chapter derives, nor mlpcore's backward pass.
 
 import numpy as np
 
-from . import Failure, _fmt, compare_value, exercise
+from . import Failure, _fmt, compare_value, exercise, gradient
 
 H = 1e-6
 
@@ -16,15 +16,6 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _central(fn, P, h=H):
-    """Central differences of the scalar function ``fn`` in every entry of the array P."""
-    P = np.asarray(P, dtype=float)
-    G = np.zeros_like(P)
-    for i in np.ndindex(P.shape):
-        E = np.zeros_like(P)
-        E[i] = h
-        G[i] = (fn(P + E) - fn(P - E)) / (2 * h)
-    return G
 
 
 def _result(got, expected, what):
@@ -67,7 +58,7 @@ def _output_delta(answer):
         def loss(zz, y=y):
             return 0.5 * np.sum((y - _sigmoid(zz)) ** 2)
 
-        expected = _central(loss, z)
+        expected = gradient(loss, z, H)
         what = f"y_hat={_fmt(y_hat)}, y={_fmt(y)}"
         got = _result(answer(y_hat.copy(), y.copy()), expected, what)
         _compare(got, expected, what)
@@ -88,7 +79,7 @@ def _hidden_delta(answer):
         def loss(zz, d=delta_next, W=W_next):
             return float(d @ (W @ _sigmoid(zz)))
 
-        expected = _central(loss, z)
+        expected = gradient(loss, z, H)
         what = f"delta_next={_fmt(delta_next)}, W_next of shape {W_next.shape}, a={_fmt(a)}"
         got = _result(answer(delta_next.copy(), W_next.copy(), a.copy()), expected, what)
         _compare(got, expected, what)
@@ -111,8 +102,8 @@ def _network_gradients(weights, biases, x, y):
         def in_b(P, l=l):
             return _squared_error(weights, biases[:l] + [P] + biases[l + 1:], x, y)
 
-        gW.append(_central(in_W, weights[l]))
-        gb.append(_central(in_b, biases[l]))
+        gW.append(gradient(in_W, weights[l], H))
+        gb.append(gradient(in_b, biases[l], H))
     return gW, gb
 
 
@@ -151,7 +142,7 @@ def _seung_update(answer):
     biases = [np.array([0.0, 0.1]), np.array([0.2])]
     x, d, eta = np.array([1.0, 0.5]), np.array([1.0]), 0.5
     # eq. 7: Delta W = -eta dE/dW, dE/dW by central differences of E = 1/2 (d - x^2)^2
-    expected = -eta * _central(lambda P: _squared_error([P, weights[1]], biases, x, d), weights[0])
+    expected = -eta * gradient(lambda P: _squared_error([P, weights[1]], biases, x, d), weights[0], H)
     if np.shape(answer) != expected.shape:
         raise Failure(f"expected a 2 x 2 array, got {answer!r}")
     got = np.asarray(answer, dtype=float)

@@ -9,19 +9,7 @@ algorithms on numbers that count their own multiplications.
 import numpy as np
 
 from ...activations import sigmoid
-from . import Failure, _fmt, exercise
-
-
-def _central(f, x, h=1e-6):
-    """Central differences of the scalar function f at every entry of the array x."""
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (f(up) - f(down)) / (2 * h)
-    return grad
+from . import Failure, _fmt, exercise, gradient
 
 
 def _compare(got, expected, where, rtol=1e-6, atol=1e-9):
@@ -48,7 +36,7 @@ def _s_error(answer):
         expected = np.zeros_like(s_arr)
         for i in np.ndindex(s_arr.shape):
             T = sigmoid(s_arr[i]) - FE_arr[i]
-            expected[i] = _central(lambda u, T=T: 0.5 * (sigmoid(u[0]) - T) ** 2, [s_arr[i]])[0]
+            expected[i] = gradient(lambda u, T=T: 0.5 * (sigmoid(u[0]) - T) ** 2, [s_arr[i]])[0]
         expected = expected.reshape(np.shape(s))
         got = answer(s.copy(), FE.copy())
         _compare(got, expected, f"s_preA_O={_fmt(s)}, FE={_fmt(FE)}")
@@ -70,7 +58,7 @@ def _gradient_itoh(answer):
         cases.append((rng.uniform(-1, 1, size=(n_I, n_H)), rng.uniform(-1, 1, size=n_H),
                       rng.uniform(-1, 1, size=n_I), float(rng.integers(0, 2))))
     for W, w, x, T in cases:
-        expected = _central(lambda V, w=w, x=x, T=T: _error(V, w, x, T), W)
+        expected = gradient(lambda V, w=w, x=x, T=T: _error(V, w, x, T), W)
         got = answer(W.copy(), w.copy(), x.copy(), T)
         where = f"weights_ItoH of shape {W.shape}, input={_fmt(x)}, T={T}"
         _compare(got, expected, where, rtol=1e-6, atol=1e-10)
