@@ -216,11 +216,38 @@ def report(row):
     t = row["seconds"]
     torch_part = (f"torch {t['torch'] * 1e3:8.1f} ms   mlpcore/torch {row['mlpcore/torch']:.2f}"
                   if row["mlpcore/torch"] is not None else "torch not installed: skipped")
-    print(f"{row['shape']:16s} {row['dtype']:8s} bound {t['bound'] * 1e3:8.1f} ms   mlpcore {t['mlpcore'] * 1e3:8.1f} ms"
-          f"   sklearn {t['sklearn'] * 1e3:8.1f} ms   {torch_part}")
+    print(f"{row['shape']:16s} {row['dtype']:8s} bound {t['bound'] * 1e3:8.1f} ms"
+          f"   mlpcore {t['mlpcore'] * 1e3:8.1f} ms   sklearn {t['sklearn'] * 1e3:8.1f} ms   {torch_part}")
     print(f"{'':25s} mlpcore/bound {row['mlpcore/bound']:.2f}   sklearn/mlpcore {row['sklearn/mlpcore']:.2f}"
           f"   step memory {row['step_peak_bytes'] / 1e6:.2f} MB of {row['step_allowed_bytes'] / 1e6:.2f} MB allowed",
           flush=True)
+
+
+TARGETS = [  # (what, key, comparison, limit)
+    ("mlpcore epoch / lower bound", "mlpcore/bound", "<=", 1.4),
+    ("mlpcore epoch / PyTorch epoch", "mlpcore/torch", "<=", 1.0),
+    ("scikit-learn epoch / mlpcore epoch", "sklearn/mlpcore", ">=", 2.0),
+]
+
+
+def targets(results):
+    """Each target of the performance issue, per shape and dtype: the ratio and whether it is met."""
+    rows = []
+    print("\ntargets (ratios from this run):")
+    for what, key, op, limit in TARGETS:
+        for r in results["runs"]:
+            value = r[key]
+            met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+            rows.append({"target": what, "shape": r["shape"], "dtype": r["dtype"], "value": value, "met": met})
+            shown = "skipped (torch not installed)" if value is None else f"{value:5.2f}  {'met' if met else 'NOT met'}"
+            print(f"  {what:36s} {op} {limit:<4} {r['shape']:16s} {r['dtype']:8s} {shown}")
+    for r in results["runs"]:
+        met = r["step_peak_bytes"] <= r["step_allowed_bytes"]
+        rows.append({"target": "peak step memory within one batch's arrays and the parameters", "shape": r["shape"],
+                     "dtype": r["dtype"], "value": r["step_peak_bytes"], "met": met})
+        print(f"  {'peak memory of one step':36s} <= {r['step_allowed_bytes']:<9d} {r['shape']:16s} {r['dtype']:8s} "
+              f"{r['step_peak_bytes']}  {'met' if met else 'NOT met'}")
+    return rows
 
 
 def main(argv=None):
@@ -230,6 +257,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
     args = parser.parse_args(argv)
     results = run(quick=args.quick, repeats=args.repeats)
+    results["targets"] = targets(results)
     args.out.write_text(json.dumps(results, indent=2))
     print(f"results written to {args.out}")
     return 0
