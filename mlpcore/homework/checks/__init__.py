@@ -66,20 +66,46 @@ def _fmt(x):
     return np.array2string(np.asarray(x), precision=6, separator=", ", threshold=20)
 
 
+def require_function(answer, what="a function"):
+    """Fail unless the answer can be called: ``what`` names the function asked for."""
+    if not callable(answer):
+        raise Failure(f"expected {what}, got {type(answer).__name__}")
+
+
+def require_network(answer, sizes):
+    """Fail unless the answer is an ``mlpcore.MLP`` with layer sizes ``sizes``."""
+    from ...network import MLP
+
+    if not isinstance(answer, MLP):
+        raise Failure(f"expected an mlpcore.MLP, got {type(answer).__name__}")
+    if tuple(answer.sizes) != tuple(sizes):
+        raise Failure(f"expected a network of sizes {list(sizes)}, got {list(answer.sizes)}")
+
+
+def compare_arrays(got, expected, where, rtol=1e-6, atol=1e-9, hint=None):
+    """The answer ``got`` against ``expected``: shape first, then values within ``rtol``
+    and ``atol``; the message names the input (``where``) and ``hint(got)`` may add to it."""
+    expected = np.asarray(expected)
+    if got is None:
+        raise Failure(f"for {where} the answer is None (missing return?)")
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise Failure(f"for {where}: expected an array of shape {expected.shape}, got {got!r}") from None
+    if got.shape != expected.shape:
+        raise Failure(f"for {where}: expected shape {expected.shape}, got shape {got.shape}")
+    if not np.allclose(got, expected, rtol=rtol, atol=atol):
+        extra = hint(got) if hint is not None else ""
+        raise Failure(f"for {where}: expected {_fmt(expected)}, got {_fmt(got)}{extra}")
+    return got
+
+
 def compare_function(answer, reference, cases, rtol=1e-6, atol=1e-9, arg="z"):
     """``answer(x)`` against ``reference(x)`` for each input x in ``cases``."""
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer)
     for x in cases:
-        expected = np.asarray(reference(x))
         got = answer(x.copy() if isinstance(x, np.ndarray) else x)
-        got = np.asarray(got, dtype=float) if got is not None else None
-        if got is None:
-            raise Failure(f"for {arg}={_fmt(x)} the function returned None (missing return?)")
-        if got.shape != expected.shape:
-            raise Failure(f"for {arg}={_fmt(x)}: expected shape {expected.shape}, got shape {got.shape}")
-        if not np.allclose(got, expected, rtol=rtol, atol=atol):
-            raise Failure(f"for {arg}={_fmt(x)}: expected {_fmt(expected)}, got {_fmt(got)}")
+        compare_arrays(got, reference(x), f"{arg}={_fmt(x)}", rtol=rtol, atol=atol)
 
 
 def compare_value(answer, expected, rtol=1e-6, atol=1e-12):

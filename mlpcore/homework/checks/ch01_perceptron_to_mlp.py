@@ -9,8 +9,7 @@ counting connections and biases one by one.
 
 import numpy as np
 
-from ... import network
-from . import Failure, _fmt, exercise
+from . import Failure, _fmt, exercise, require_function, require_network
 
 TRUTH_TABLE = [(0, 0), (0, 1), (1, 0), (1, 1)]
 
@@ -47,8 +46,7 @@ def _perceptron_cases(rng):
 
 @exercise("ex-perceptron-update")
 def _perceptron_update(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function perceptron_update(w, b, x, y, lr), got {type(answer).__name__}")
+    require_function(answer, "a function perceptron_update(w, b, x, y, lr)")
     for w, b, x, y, lr in _perceptron_cases(np.random.default_rng(11)):
         where = f"w={_fmt(w)}, b={b:.6g}, x={_fmt(x)}, y={y}, lr={lr:.6g}"
         w_given = w.copy()
@@ -88,10 +86,7 @@ def _perceptron_nand(answer):
 
 @exercise("ex-perceptron-xnor-net")
 def _perceptron_xnor_net(answer):
-    if not isinstance(answer, network.MLP):
-        raise Failure(f"expected an mlpcore.MLP, got {type(answer).__name__}")
-    if tuple(answer.sizes) != (2, 2, 1):
-        raise Failure(f"expected a network of sizes [2, 2, 1], got {list(answer.sizes)}")
+    require_network(answer, (2, 2, 1))
     for x1, x2 in TRUTH_TABLE:
         expected = float(x1 == x2)
         got = answer.forward(np.array([x1, x2], dtype=float))[0]
@@ -109,8 +104,7 @@ def _count_parameters(sizes):
 
 @exercise("ex-perceptron-mlp-parameters")
 def _perceptron_mlp_parameters(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function n_parameters(sizes), got {type(answer).__name__}")
+    require_function(answer, "a function n_parameters(sizes)")
     rng = np.random.default_rng(12)
     cases = [[2, 1], [2, 2, 1], [784, 30, 10], [784, 100, 100, 10], [1, 1], [3, 1, 4, 1, 5]]
     cases += [[int(n) for n in rng.integers(1, 60, size=rng.integers(2, 7))] for _ in range(20)]

@@ -7,7 +7,7 @@ network and running it), never from the composed formula of the book's solution.
 import numpy as np
 
 from ...network import MLP
-from . import Failure, _fmt, exercise
+from . import Failure, _fmt, exercise, require_function
 
 
 def _pair(result, what):
@@ -20,8 +20,7 @@ def _pair(result, what):
 
 @exercise("ex-affine-compose-1d")
 def _compose_1d(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(21)
     cases = [(2.0, 3.0, 5.0, -1.0), (-3.0, 4.0, 0.5, 2.0), (1.0, 0.0, 1.0, 0.0), (0.0, 7.0, 2.0, -5.0)]
     cases += [tuple(rng.uniform(-5, 5, 4)) for _ in range(5)]
@@ -43,8 +42,7 @@ def _compose_1d(answer):
 
 @exercise("ex-affine-compose")
 def _compose_affine(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(22)
     for n0, n1, n2 in [(1, 1, 1), (2, 2, 2), (3, 4, 2), (5, 2, 3), (1, 3, 4)]:
         W1, b1 = rng.normal(size=(n1, n0)), rng.normal(size=n1)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ...network import MLP
-from . import Failure, compare_function, compare_value, exercise
+from . import Failure, compare_function, compare_value, exercise, require_function
 
 # the course notes' 2-2-1 example: W (one row per hidden neuron), b^h, V, b^y
 NOTES_W = [[[0.2, 0.4], [0.6, 0.8]], [[0.3, 0.5]]]
@@ -55,8 +55,7 @@ def _calling(answer, W_list, b_list):
 
 @exercise("ex-forward-any-depth")
 def _forward_any_depth(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function forward(W_list, b_list, x), got {type(answer).__name__}")
+    require_function(answer, "a function forward(W_list, b_list, x)")
     rng = np.random.default_rng(40)
     # (weights, biases, fixed inputs): the notes' network first, then seeded random ones
     networks = [([np.array(W) for W in NOTES_W], [np.array(b) for b in NOTES_B], [np.array([0.5, 0.8])])]
@@ -90,8 +89,7 @@ def _forward_notes_convention(answer):
 
 @exercise("ex-forward-stored-floats")
 def _forward_stored_floats(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function stored_floats(sizes, N), got {type(answer).__name__}")
+    require_function(answer, "a function stored_floats(sizes, N)")
     rng = np.random.default_rng(41)
     cases = [([2, 2, 1], 1), ([784, 256, 10], 128), ([3, 1], 5)]
     cases += [([int(n) for n in rng.integers(1, 30, size=depth + 1)], int(rng.integers(1, 50)))

@@ -10,7 +10,7 @@ from functools import partial
 import mpmath
 import numpy as np
 
-from . import Failure, _fmt, compare_function, compare_value, exercise, gradient
+from . import Failure, _fmt, compare_function, compare_value, exercise, gradient, require_function
 
 
 def _mse(Y, P):  # mean over all N K entries
@@ -23,8 +23,7 @@ def _se(Y, P):  # 1/2 sum over the K outputs, mean over the N samples
 
 @exercise("ex-loss-mse-factor")
 def _mse_factor(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function mse_gradient_factor(N, K), got {type(answer).__name__}")
+    require_function(answer, "a function mse_gradient_factor(N, K)")
     rng = np.random.default_rng(51)
     for N, K in [(1, 1), (1, 3), (8, 3), (32, 10), (5, 2), (4, 7)]:
         Y = rng.normal(size=(N, K))
@@ -80,8 +79,7 @@ def _softmax_ce_reference(z, y, h=1e-5):
 
 @exercise("ex-loss-softmax-delta")
 def _softmax_delta(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function softmax_cross_entropy_delta(z, y), got {type(answer).__name__}")
+    require_function(answer, "a function softmax_cross_entropy_delta(z, y)")
     rng = np.random.default_rng(53)
     pairs = [
         (np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0])),

@@ -7,7 +7,7 @@ the chapter derives, nor mlpcore's backward pass.
 
 import numpy as np
 
-from . import Failure, _fmt, compare_value, exercise, gradient
+from . import Failure, _fmt, compare_value, exercise, gradient, require_function
 
 H = 1e-6
 
@@ -42,8 +42,7 @@ def _compare(got, expected, what, rtol=1e-6, atol=1e-9):
 
 @exercise("ex-backprop-output-delta")
 def _output_delta(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function output_delta(y_hat, y), got {type(answer).__name__}")
+    require_function(answer, "a function output_delta(y_hat, y)")
     rng = np.random.default_rng(61)
     pairs = [
         (np.array([0.725]), np.array([0.0])),
@@ -66,8 +65,7 @@ def _output_delta(answer):
 
 @exercise("ex-backprop-hidden-delta")
 def _hidden_delta(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function hidden_delta(delta_next, W_next, a), got {type(answer).__name__}")
+    require_function(answer, "a function hidden_delta(delta_next, W_next, a)")
     rng = np.random.default_rng(62)
     cases = [(np.array([0.1]), np.array([[0.3, 0.5]]), np.array([0.627, 0.758]))]
     for n_next, n in [(2, 2), (3, 2), (1, 4), (4, 3), (5, 6)]:
@@ -109,8 +107,7 @@ def _network_gradients(weights, biases, x, y):
 
 @exercise("ex-backprop-any-depth")
 def _any_depth(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function backprop(weights, biases, x, y), got {type(answer).__name__}")
+    require_function(answer, "a function backprop(weights, biases, x, y)")
     rng = np.random.default_rng(63)
     networks = [  # the course notes' 2-2-1 network, then seeded random ones of depth 1 to 4
         ([np.array([[0.2, 0.4], [0.6, 0.8]]), np.array([[0.3, 0.5]])],

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import Failure, _fmt, compare_value, exercise
+from . import Failure, _fmt, compare_value, exercise, require_function
 
 # the notes' example: W (one row per hidden neuron), b^h, V, b^y, x, y, eta
 NOTES = (np.array([[0.2, 0.4], [0.6, 0.8]]), np.array([0.1, 0.2]), np.array([[0.3, 0.5]]),
@@ -68,8 +68,7 @@ def _call(answer, args, where):
 
 @exercise("ex-worked-correct-update")
 def _correct_update(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function correct_update(W, bh, V, by, x, y, eta), got {type(answer).__name__}")
+    require_function(answer, "a function correct_update(W, bh, V, by, x, y, eta)")
     rng = np.random.default_rng(70)
     for k, (where, (W, bh, V, by, x, y)) in enumerate(_networks(71)):
         eta = NOTES_ETA if k == 0 else float(rng.uniform(0.1, 2.0))
@@ -90,8 +89,7 @@ def _correct_update(answer):
 
 @exercise("ex-worked-notes-gradient-table")
 def _notes_gradient_table(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function notes_gradient_table(W, bh, V, by, x, y), got {type(answer).__name__}")
+    require_function(answer, "a function notes_gradient_table(W, bh, V, by, x, y)")
     for where, (W, bh, V, by, x, y) in _networks(72):
         dW = _central_gradients((W, bh, V, by), x, y)[0]  # layout of W: (m, n)
         expected = dW.T  # G[i, j] = dL/dw_ij = dL/dW[j, i]

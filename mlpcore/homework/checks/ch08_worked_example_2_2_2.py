@@ -9,7 +9,7 @@ import numpy as np
 
 from ...gradcheck import numerical_gradients
 from ...network import MLP
-from . import Failure, _fmt, compare_value, exercise
+from . import Failure, _fmt, compare_value, exercise, require_function
 
 # Mazur's starting values: w1..w8, (b1, b2), inputs, targets, learning rate
 W_START = np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])
@@ -34,8 +34,7 @@ def _error(theta):
 
 @exercise("ex-mazur-forward")
 def _mazur_forward(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function mazur_forward(w, b, i), got {type(answer).__name__}")
+    require_function(answer, "a function mazur_forward(w, b, i)")
     rng = np.random.default_rng(8)
     cases = [(W_START, B_START, X)]
     cases += [(rng.uniform(-2, 2, 8), rng.uniform(-1, 1, 2), rng.uniform(0, 1, 2)) for _ in range(6)]

@@ -9,24 +9,13 @@ algorithms on numbers that count their own multiplications.
 import numpy as np
 
 from ...activations import sigmoid
-from . import Failure, _fmt, exercise, gradient
-
-
-def _compare(got, expected, where, rtol=1e-6, atol=1e-9):
-    if got is None:
-        raise Failure(f"for {where} the function returned None (missing return?)")
-    got = np.asarray(got, dtype=float)
-    if got.shape != expected.shape:
-        raise Failure(f"for {where}: expected shape {expected.shape}, got shape {got.shape}")
-    if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        raise Failure(f"for {where}: expected {_fmt(expected)}, got {_fmt(got)}")
+from . import Failure, _fmt, compare_arrays, exercise, gradient, require_function
 
 
 @exercise("ex-keim-s-error")
 def _s_error(answer):
     # S_ERROR = dE/dS_preA,O with E(s) = 1/2 (f_A(s) - T)^2 and T chosen so that f_A(s) - T = FE
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(9)
     pairs = [(np.float64(0.0), np.float64(0.5)), (np.float64(2.0), np.float64(-0.3)),
              (np.float64(-3.0), np.float64(0.9)), (np.linspace(-5, 5, 11), np.linspace(-1, 1, 11))]
@@ -39,7 +28,7 @@ def _s_error(answer):
             expected[i] = gradient(lambda u, T=T: 0.5 * (sigmoid(u[0]) - T) ** 2, [s_arr[i]])[0]
         expected = expected.reshape(np.shape(s))
         got = answer(s.copy(), FE.copy())
-        _compare(got, expected, f"s_preA_O={_fmt(s)}, FE={_fmt(FE)}")
+        compare_arrays(got, expected, f"s_preA_O={_fmt(s)}, FE={_fmt(FE)}")
 
 
 def _error(weights_ItoH, weights_HtoO, x, T):
@@ -49,8 +38,7 @@ def _error(weights_ItoH, weights_HtoO, x, T):
 
 @exercise("ex-keim-gradient-itoh")
 def _gradient_itoh(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(10)
     cases = [(np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]), np.array([0.7, -0.8]),
               np.array([1.0, 0.5, -1.0]), 1.0)]
@@ -61,7 +49,7 @@ def _gradient_itoh(answer):
         expected = gradient(lambda V, w=w, x=x, T=T: _error(V, w, x, T), W)
         got = answer(W.copy(), w.copy(), x.copy(), T)
         where = f"weights_ItoH of shape {W.shape}, input={_fmt(x)}, T={T}"
-        _compare(got, expected, where, rtol=1e-6, atol=1e-10)
+        compare_arrays(got, expected, where, rtol=1e-6, atol=1e-10)
 
 
 class _Counted:
@@ -99,8 +87,7 @@ def _count(n_I, n_H):
 
 @exercise("ex-keim-multiplications")
 def _multiplications(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(11)
     sizes = [(1, 1), (3, 4), (64, 32), (7, 2)] + [tuple(int(v) for v in rng.integers(1, 40, size=2))
                                                    for _ in range(3)]

@@ -9,7 +9,7 @@ on exact power laws, and the number of forward passes by counting the calls that
 import numpy as np
 
 from ... import MLP, gradcheck
-from . import Failure, _fmt, cases, compare_function, compare_value, derivative, exercise
+from . import Failure, _fmt, cases, compare_function, compare_value, derivative, exercise, require_function
 
 
 @exercise("ex-bpgd-phi-arctan")
@@ -21,8 +21,7 @@ def _phi_arctan(answer):
 
 @exercise("ex-bpgd-dh-dal")
 def _dh_dal(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function dH_daL(aL, y, lamL), got {type(answer).__name__}")
+    require_function(answer, "a function dH_daL(aL, y, lamL)")
     rng = np.random.default_rng(102)
     inputs = [(np.array([0.5]), np.array([1.0]), np.array([0.0]))]
     inputs += [(np.array([0.7, 0.2]), np.array([0.0, 1.0]), np.array([-0.1, 0.05]))]
@@ -48,8 +47,7 @@ def _dh_dal(answer):
 def _loglog_slope(answer):
     from scipy.stats import linregress
 
-    if not callable(answer):
-        raise Failure(f"expected a function loglog_slope(P, t), got {type(answer).__name__}")
+    require_function(answer, "a function loglog_slope(P, t)")
     # exact power laws t = c P^p: the slope is p by construction
     data = [([10, 100, 1000], [2e-6 * P for P in (10, 100, 1000)], 1.0),
             ([10, 100, 1000], [3e-9 * P**2 for P in (10, 100, 1000)], 2.0),
@@ -68,8 +66,7 @@ def _loglog_slope(answer):
 
 @exercise("ex-bpgd-fd-passes")
 def _fd_passes(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function central_difference_passes(sizes), got {type(answer).__name__}")
+    require_function(answer, "a function central_difference_passes(sizes)")
     for sizes in ([2, 3, 2], [1, 1], [4, 5, 3], [3, 6, 6, 2], [5, 1, 5]):
         # count the forward passes (calls of net.loss) that mlpcore's central differences make
         net = MLP(sizes, seed=0)

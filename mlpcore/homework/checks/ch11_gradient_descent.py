@@ -3,13 +3,12 @@
 import numpy as np
 
 from ...network import MLP
-from . import Failure, compare_value, exercise
+from . import Failure, compare_value, exercise, require_function
 
 
 @exercise("ex-gd-minibatches")
 def _minibatches(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function minibatches(N, B, seed), got {type(answer).__name__}")
+    require_function(answer, "a function minibatches(N, B, seed)")
     rng = np.random.default_rng(11)
     cases = [(10, 3, 0), (200, 32, 1), (7, 7, 2), (5, 1, 3), (1, 1, 4), (64, 32, 5), (100, 99, 6)]
     for N in rng.integers(2, 300, size=5):
@@ -55,8 +54,7 @@ def _as_batches(result, call):
 
 @exercise("ex-gd-updates")
 def _n_updates(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function n_updates(N, B, E), got {type(answer).__name__}")
+    require_function(answer, "a function n_updates(N, B, E)")
     rng = np.random.default_rng(12)
     cases = [(12, None, 3), (12, 12, 2), (12, 5, 3), (12, 1, 2), (7, 3, 4), (10, 9, 1), (1, 1, 5)]
     for _ in range(4):

@@ -3,13 +3,12 @@
 import numpy as np
 
 from ...network import MLP
-from . import Failure, compare_function, exercise
+from . import Failure, compare_function, exercise, require_function
 
 
 @exercise("ex-init-glorot-bound")
 def _glorot_uniform_bound(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(12)
     for n_in, n_out in [(2, 1), (1, 1), (64, 32), (784, 100), (3, 1000), (50, 50)]:
         glorot = 2.0 / (n_in + n_out)
@@ -81,8 +80,7 @@ def _twin_cases():
 
 @exercise("ex-init-identical-units")
 def _identical_hidden_units(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     for description, net, expected in _twin_cases():
         before = [p.copy() for p in (*net.weights, *net.biases)]
         got = answer(net)
@@ -109,8 +107,7 @@ def _affine_reference(X_train, X_new):
 
 @exercise("ex-init-scale-like-training")
 def _scale_like_training(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     rng = np.random.default_rng(13)
     pairs = [(np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[1.0, 20.0], [3.0, 0.0]])),
              (np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[-1.0, 40.0]]))]

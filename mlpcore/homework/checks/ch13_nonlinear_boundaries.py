@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ... import network
-from . import Failure, _fmt, compare_value, exercise
+from . import Failure, _fmt, compare_value, exercise, require_function, require_network
 
 
 def _accuracy_reference(net, X, Y):
@@ -56,8 +56,7 @@ def _accuracy_cases(rng):
 
 @exercise("ex-boundary-accuracy")
 def _boundary_accuracy(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function accuracy(net, X, Y), got {type(answer).__name__}")
+    require_function(answer, "a function accuracy(net, X, Y)")
     for net, X, Y in _accuracy_cases(np.random.default_rng(13)):
         expected = _accuracy_reference(net, X, Y)
         got = answer(net, X.copy(), Y.copy())
@@ -77,10 +76,7 @@ def _sigma(z):
 
 @exercise("ex-boundary-xor-margin")
 def _boundary_xor_margin(answer):
-    if not isinstance(answer, network.MLP):
-        raise Failure(f"expected an mlpcore.MLP, got {type(answer).__name__}")
-    if tuple(answer.sizes) != (2, 2, 1):
-        raise Failure(f"expected a network of sizes [2, 2, 1], got {list(answer.sizes)}")
+    require_network(answer, (2, 2, 1))
     for where, act in [("activation", answer.activation), ("output_activation", answer.output_activation)]:
         if act.name != "sigmoid":
             raise Failure(f"expected {where}='sigmoid', got {act.name!r}")

@@ -9,7 +9,7 @@ mistake. Inputs are fixed cases plus seeded random labels and outputs.
 
 import numpy as np
 
-from . import Failure, _fmt, exercise
+from . import Failure, _fmt, exercise, require_function
 
 
 def _softmax_rows(rng, n, k, scale=2.0):
@@ -39,8 +39,7 @@ def _confusion_reference(y_true, y_pred, k):
 
 @exercise("ex-digits-confusion-matrix")
 def _confusion_matrix(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function confusion_matrix_k(y_true, y_pred, k), got {type(answer).__name__}")
+    require_function(answer, "a function confusion_matrix_k(y_true, y_pred, k)")
     rng = np.random.default_rng(141)
     cases = [
         (np.array([0, 1, 1, 2]), np.array([0, 2, 1, 2]), 3),
@@ -83,8 +82,7 @@ def _top_k_reference(Y, Y_hat, k):
 
 @exercise("ex-digits-top-k-accuracy")
 def _top_k_accuracy(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function top_k_accuracy(Y, Y_hat, k), got {type(answer).__name__}")
+    require_function(answer, "a function top_k_accuracy(Y, Y_hat, k)")
     rng = np.random.default_rng(142)
     cases = [
         (np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]]),
@@ -128,8 +126,7 @@ def _most_confident_wrong_reference(Y, Y_hat):
 
 @exercise("ex-digits-most-confident-wrong")
 def _most_confident_wrong(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function most_confident_wrong(Y, Y_hat), got {type(answer).__name__}")
+    require_function(answer, "a function most_confident_wrong(Y, Y_hat)")
     rng = np.random.default_rng(143)
     cases = [
         # the most confident row overall (row 0) is right; the answer is row 2

@@ -4,7 +4,7 @@ import numpy as np
 
 from ... import activations
 from ...network import MLP
-from . import Failure, _fmt, compare_value, exercise
+from . import Failure, _fmt, compare_value, exercise, require_function
 
 
 def _per_sample_bias_gradient_norms(net, X, Y, h=1e-6):
@@ -53,8 +53,7 @@ def _delta_norm_cases():
 
 @exercise("ex-deep-delta-norms")
 def _delta_norms(answer):
-    if not callable(answer):
-        raise Failure(f"expected a function, got {type(answer).__name__}")
+    require_function(answer, "a function")
     for net, X, Y in _delta_norm_cases():
         expected = _per_sample_bias_gradient_norms(net, X, Y)
         got = answer(net.copy(), X.copy(), Y.copy())
