@@ -11,8 +11,11 @@ For each shape and dtype it times, on the same data:
 - ``torch``:   an ``nn.Sequential`` with ``torch.optim.SGD`` on the CPU, when torch
                is installed (it is not a dependency of the course).
 
-Each is the median of ``--repeats`` runs; the ratios are taken within this one run
-(the machines are shared and noisy). Peak memory of one training step is measured
+The contenders take turns, round after round (``--repeats`` rounds; a round times
+each contender over as many epochs as fill about a tenth of a second). Each time is
+the median over the rounds, and each ratio the median of the ratios taken within a
+round: the machines are shared and noisy, and a slow stretch then slows every
+contender of the round alike. Peak memory of one training step is measured
 with tracemalloc and compared with what a step must hold. Results are printed and
 written to ``benchmarks/results.json`` for the book's appendix.
 
@@ -38,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 SHAPES = {
     # name: (layer sizes, samples, batch size, hidden activation)
     "784-256-10": ([784, 256, 10], 20000, 128, "sigmoid"),
-    "digits 64-32-10": ([64, 32, 10], 1347, 32, "sigmoid"),  # chapter 14's network and training split
+    "digits 64-64-10": ([64, 64, 10], 1348, 32, "tanh"),  # chapter 14's network, training split and batch
 }
 LR = 0.1
 
@@ -65,13 +68,31 @@ def _blas_threads():
         return 1
 
 
-def median_time(fn, repeats):
-    times = []
+def epochs_per_round(fn, seconds=0.1):
+    """How many calls of fn fill about ``seconds`` (at least one)."""
+    start = time.perf_counter()
+    fn()
+    return max(1, round(seconds / max(time.perf_counter() - start, 1e-9)))
+
+
+def rounds(contenders, repeats):
+    """Per contender, the time of one epoch in each round (the contenders take turns)."""
+    counts = {key: epochs_per_round(fn) for key, fn in contenders.items()}  # also warms caches and threads
+    times = {key: [] for key in contenders}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for key, fn in contenders.items():
+            start = time.perf_counter()
+            for _ in range(counts[key]):
+                fn()
+            times[key].append((time.perf_counter() - start) / counts[key])
+    return times
+
+
+def ratio(times, a, b):
+    """Median over the rounds of time[a] / time[b], and its quartiles."""
+    r = [x / y for x, y in zip(times[a], times[b])]
+    q1, _, q3 = statistics.quantiles(r, n=4) if len(r) > 1 else r * 3
+    return statistics.median(r), q1, q3
 
 
 def bound_epoch(sizes, X, batch, dtype):
@@ -111,7 +132,7 @@ def sklearn_epoch(sizes, activation, X, labels, batch):
     from sklearn.neural_network import MLPClassifier
 
     def epoch():
-        clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation={"sigmoid": "logistic"}[activation],
+        clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation={"sigmoid": "logistic", "tanh": "tanh"}[activation],
                             solver="sgd", batch_size=batch, learning_rate_init=LR, momentum=0.0,
                             nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=True, random_state=0)
         with warnings.catch_warnings():  # one epoch is max_iter=1: sklearn warns that it did not converge
@@ -131,7 +152,7 @@ def torch_epoch(sizes, activation, X, labels, batch, dtype):
     tdtype = {np.float64: torch.float64, np.float32: torch.float32}[np.dtype(dtype).type]
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(n_in, n_out, dtype=tdtype), torch.nn.Sigmoid()]
+        layers += [torch.nn.Linear(n_in, n_out, dtype=tdtype), {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[activation]()]
     model = torch.nn.Sequential(*layers[:-1])
     optimiser = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -170,7 +191,7 @@ def step_memory(sizes, activation, X, Y, batch, dtype):
 
 
 def run(quick=False, repeats=None):
-    repeats = repeats or (3 if quick else 7)
+    repeats = repeats or (3 if quick else 15)
     threads = None
     try:
         from threadpoolctl import threadpool_info
@@ -192,20 +213,15 @@ def run(quick=False, repeats=None):
                 "sklearn": sklearn_epoch(sizes, activation, X, labels, batch),
                 "torch": torch_epoch(sizes, activation, X, labels, batch, dtype),
             }
-            samples = {k: [] for k, fn in contenders.items() if fn is not None}
-            for fn in contenders.values():  # warm up caches and BLAS threads
-                if fn is not None:
-                    fn()
-            for _ in range(repeats):  # interleaved repeat by repeat: the same noise for all contenders
-                for key in samples:
-                    samples[key].append(median_time(contenders[key], 1))
+            samples = rounds({k: fn for k, fn in contenders.items() if fn is not None}, repeats)
             times = {k: statistics.median(v) for k, v in samples.items()}
             peak, allowed = step_memory(sizes, activation, X, Y, batch, dtype)
-            row = {"shape": name, "sizes": sizes, "samples": len(X), "batch": batch,
+            mlpcore_bound, q1, q3 = ratio(samples, "mlpcore", "bound")
+            row = {"shape": name, "sizes": sizes, "samples": len(X), "batch": batch, "activation": activation,
                    "dtype": np.dtype(dtype).name, "seconds": times,
-                   "mlpcore/bound": times["mlpcore"] / times["bound"],
-                   "sklearn/mlpcore": times["sklearn"] / times["mlpcore"],
-                   "mlpcore/torch": times["mlpcore"] / times["torch"] if "torch" in times else None,
+                   "mlpcore/bound": mlpcore_bound, "mlpcore/bound quartiles": [q1, q3],
+                   "sklearn/mlpcore": ratio(samples, "sklearn", "mlpcore")[0],
+                   "mlpcore/torch": ratio(samples, "mlpcore", "torch")[0] if "torch" in times else None,
                    "step_peak_bytes": peak, "step_allowed_bytes": allowed}
             results["runs"].append(row)
             report(row)
@@ -218,7 +234,8 @@ def report(row):
                   if row["mlpcore/torch"] is not None else "torch not installed: skipped")
     print(f"{row['shape']:16s} {row['dtype']:8s} bound {t['bound'] * 1e3:8.1f} ms"
           f"   mlpcore {t['mlpcore'] * 1e3:8.1f} ms   sklearn {t['sklearn'] * 1e3:8.1f} ms   {torch_part}")
-    print(f"{'':25s} mlpcore/bound {row['mlpcore/bound']:.2f}   sklearn/mlpcore {row['sklearn/mlpcore']:.2f}"
+    q1, q3 = row["mlpcore/bound quartiles"]
+    print(f"{'':25s} mlpcore/bound {row['mlpcore/bound']:.2f} (quartiles {q1:.2f}-{q3:.2f})   sklearn/mlpcore {row['sklearn/mlpcore']:.2f}"
           f"   step memory {row['step_peak_bytes'] / 1e6:.2f} MB of {row['step_allowed_bytes'] / 1e6:.2f} MB allowed",
           flush=True)
 
@@ -253,7 +270,7 @@ def targets(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer samples and repeats: a smoke test")
-    parser.add_argument("--repeats", type=int, default=None, help="repeats per contender (default 7, quick 3)")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds (default 15, quick 3)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
     args = parser.parse_args(argv)
     results = run(quick=args.quick, repeats=args.repeats)

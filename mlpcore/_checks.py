@@ -15,10 +15,13 @@ def as_array(value, name, dtype):
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     arr = arr.astype(dtype, copy=False)
-    # min and max are nan or inf exactly when some entry is, and need no array as large as arr
-    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} must be finite, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    if arr.size and arr.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = arr.sum()  # one pass: nan or inf whenever an entry is (or when large entries overflow)
+        if not np.isfinite(total):
+            bad = np.argwhere(~np.isfinite(arr))
+            if len(bad):
+                raise ValueError(f"{name} must be finite, got {arr[tuple(bad[0])]} at index {tuple(int(i) for i in bad[0])}")
     return arr
 
 

@@ -15,9 +15,12 @@ Example
 (10, 10)
 """
 
+import math
+
 import numpy as np
 
 from ._checks import integer, positive_number
+from ._inplace import InPlaceStep
 
 __all__ = ["fit", "History", "DivergenceError"]
 
@@ -74,6 +77,7 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     rng = np.random.default_rng(seed)
+    step = InPlaceStep(net, batch_size)  # net.gradients + net.step, in arrays allocated once
     history = History()
     bar = None
     epoch_range = range(1, epochs + 1)
@@ -88,16 +92,13 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
                 order = rng.permutation(N) if shuffle else None
                 total = 0.0
                 for start in range(0, N, batch_size):
-                    if shuffle:  # the batch's samples, gathered (a copy of one batch, never of the set)
-                        idx = order[start : start + batch_size]
-                        Xb, Yb = X[idx], Y[idx]
+                    if shuffle:  # the batch's samples, gathered into the step's buffers (never a copy of the set)
+                        Xb, Yb = step.gather(X, Y, order[start : start + batch_size])
                     else:  # consecutive samples: views, no copy
                         Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
-                    fp = net._forward_pass(Xb)  # forward pass
-                    batch_loss, grads = net._loss_and_gradients(fp, Yb)  # loss and backward pass
-                    if not np.isfinite(batch_loss):
+                    batch_loss = step(Xb, Yb, lr)  # forward pass, loss, backward pass, update
+                    if not math.isfinite(batch_loss):
                         raise _diverged(epoch, lr, f"loss {batch_loss}")
-                    net._step(grads, lr)  # gradient-descent step
                     history.batch_loss.append(batch_loss)
                     total += batch_loss * len(Xb)
                 history.loss.append(total / N)

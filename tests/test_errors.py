@@ -139,3 +139,13 @@ def test_parameter_assignment_checks_shape_and_values():
     with pytest.raises(IndexError, match="numbered 1 to 2 as in the book, got 3"):
         net.biases[3] = [0.0]
     assert net.weights[-1] is net.weights[2]
+
+
+def test_large_finite_inputs_are_not_mistaken_for_infinite():
+    # the finiteness check sums the array once; a sum that overflows must not reject finite entries
+    from mlpcore._checks import as_array
+
+    big = np.full((3, 2), 1e308)
+    np.testing.assert_array_equal(as_array(big, "X", np.float64), big)
+    with pytest.raises(ValueError, match=r"X must be finite, got -inf at index \(2, 0\)"):
+        as_array(np.vstack([big[:2], [[-np.inf, 1e308]]]), "X", np.float64)

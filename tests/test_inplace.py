@@ -1,0 +1,113 @@
+"""fit's in-place step gives the same numbers, to the last bit, as the readable
+path: net.gradients followed by net.step on each batch."""
+
+import numpy as np
+import pytest
+
+import mlpcore
+from mlpcore import _inplace, activations
+
+HIDDEN = [n for n in activations.names() if n not in ("softmax", "logistic")]
+OUTPUT_LOSS = [("sigmoid", "mse"), ("identity", "squared_error"), ("softmax", "cross_entropy"),
+               ("sigmoid", "binary_cross_entropy"), ("tanh", "mse")]
+
+
+def readable_fit(net, X, Y, epochs, lr, batch_size, shuffle=True, seed=0):
+    """fit written with the public, allocating methods: the reference."""
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+        for start in range(0, len(X), batch_size):
+            rows = order[start:start + batch_size]
+            losses.append(net.loss(X[rows], Y[rows]))
+            net.step(net.gradients(X[rows], Y[rows]), lr)
+    return losses
+
+
+def data(sizes, loss, n=23, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, sizes[0])).astype(dtype)
+    if loss == "cross_entropy":
+        Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], n)]
+    else:
+        Y = rng.random((n, sizes[-1])).astype(dtype)
+    return X, Y
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output, loss", OUTPUT_LOSS)
+def test_fit_equals_gradients_then_step_bit_for_bit(hidden, output, loss):
+    sizes = [3, 5, 4, 2] if output != "softmax" else [3, 5, 4, 3]
+    X, Y = data(sizes, loss)
+    a = mlpcore.MLP(sizes, activation=hidden, output_activation=output, loss=loss, seed=1)
+    b = a.copy()
+    history = a.fit(X, Y, epochs=3, lr=0.05, batch_size=5, seed=4)  # batches of 5, 5, 5, 5, 3
+    expected = readable_fit(b, X, Y, epochs=3, lr=0.05, batch_size=5, seed=4)
+    assert history.batch_loss == expected
+    for l in range(1, a.L + 1):
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+        np.testing.assert_array_equal(a.biases[l], b.biases[l])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_same_bits_in_both_precisions_with_and_without_shuffling(dtype, shuffle):
+    sizes = [6, 8, 3]
+    X, Y = data(sizes, "cross_entropy", n=40, dtype=dtype)
+    a = mlpcore.MLP(sizes, activation="sigmoid", output_activation="softmax", loss="cross_entropy", seed=0,
+                    dtype=dtype)
+    b = a.copy()
+    history = a.fit(X, Y, epochs=2, lr=0.3, batch_size=16, shuffle=shuffle, seed=2)
+    assert history.batch_loss == readable_fit(b, X, Y, epochs=2, lr=0.3, batch_size=16, shuffle=shuffle, seed=2)
+    for l in (1, 2):
+        assert a.weights[l].dtype == dtype
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+
+
+def test_a_custom_activation_takes_the_readable_path():
+    cube = activations.Activation("cube", lambda z: z**3, lambda z: 3 * z**2)
+    assert _inplace._builtin(cube) is None
+    sizes = [2, 3, 1]
+    X, Y = data(sizes, "mse")
+    a = mlpcore.MLP(sizes, activation=cube, output_activation="identity", loss="mse", seed=0)
+    b = a.copy()
+    a.fit(X, Y, epochs=2, lr=0.01, batch_size=4)
+    readable_fit(b, X, Y, epochs=2, lr=0.01, batch_size=4)
+    np.testing.assert_array_equal(a.weights[1], b.weights[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_place_sigmoid_matches_the_readable_one_at_the_edges(dtype):
+    z = np.array([-np.inf, -1000.0, -745.2, -40.0, -1e-300, -0.0, 0.0, 1e-300, 3.0, 40.0, 1000.0, np.inf, np.nan],
+                 dtype=dtype)
+    out, scratch = np.empty_like(z), np.empty_like(z)
+    with np.errstate(under="ignore"):
+        _inplace._sigmoid_into(z, out, scratch)
+        np.testing.assert_array_equal(out, activations.sigmoid(z))
+    assert out[0] == 0.0 and out[-2] == 1.0 and np.isnan(out[-1])
+
+
+def test_a_non_finite_loss_leaves_the_parameters_as_they_were():
+    net = mlpcore.MLP([1, 2, 1], activation="identity", loss="mse", seed=0)
+    before = [W.copy() for W in net.weights]
+    step = _inplace.InPlaceStep(net, batch_size=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = step(np.array([[1e200]]), np.array([[0.0]]), lr=0.1)
+    assert not np.isfinite(loss)
+    for W, W0 in zip(net.weights, before):
+        np.testing.assert_array_equal(W, W0)
+
+
+def test_the_step_allocates_its_arrays_once():
+    sizes = [20, 16, 4]
+    X, Y = data(sizes, "cross_entropy", n=64)
+    net = mlpcore.MLP(sizes, activation="tanh", output_activation="softmax", loss="cross_entropy", seed=0)
+    step = _inplace.InPlaceStep(net, batch_size=16)
+    Xb, Yb = step.gather(X, Y, np.arange(16))
+    assert np.shares_memory(Xb, step._X) and np.shares_memory(Yb, step._Y)
+    np.testing.assert_array_equal(Xb, X[:16])
+    step(Xb, Yb, lr=0.1)
+    buffers = [a.__array_interface__["data"][0] for a in step._Z + step._A + step._D + step._dW]
+    step(*step.gather(X, Y, np.arange(16, 32)), lr=0.1)
+    assert buffers == [a.__array_interface__["data"][0] for a in step._Z + step._A + step._D + step._dW]
