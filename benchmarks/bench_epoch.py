@@ -21,6 +21,7 @@ written to ``benchmarks/results.json`` for the book's appendix.
 
     python benchmarks/bench_epoch.py            # both shapes, float64 and float32
     python benchmarks/bench_epoch.py --quick    # fewer samples and repeats (a smoke test)
+    python benchmarks/bench_epoch.py --threads 1 --out /tmp/one-thread.json   # BLAS on one core
 """
 
 import argparse
@@ -335,8 +336,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer samples and repeats: a smoke test")
     parser.add_argument("--repeats", type=int, default=None, help="rounds (default 15, quick 3)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads for every contender (default: the machine's; 1 gives steadier numbers "
+                             "on a shared machine, but not the fastest)")
     args = parser.parse_args(argv)
-    results = run(quick=args.quick, repeats=args.repeats)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            results = run(quick=args.quick, repeats=args.repeats)
+    else:
+        results = run(quick=args.quick, repeats=args.repeats)
     results["targets"] = targets(results)
     args.out.write_text(json.dumps(results, indent=2))
     print(f"results written to {args.out}")

@@ -55,9 +55,10 @@ def test_quick_run_writes_every_target(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench_epoch, "SHAPES", small)
     monkeypatch.setattr(bench_epoch, "torch_epoch", lambda *args: None)  # whether or not torch is installed
     out = tmp_path / "results.json"
-    assert bench_epoch.main(["--quick", "--repeats", "2", "--out", str(out)]) == 0
+    assert bench_epoch.main(["--quick", "--repeats", "2", "--threads", "1", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     assert [r["dtype"] for r in results["runs"]] == ["float64", "float32"]
+    assert all(b["num_threads"] == 1 for b in results["blas"] if b["internal_api"] == "openblas")
     run = results["runs"][0]
     assert set(run["seconds"]) == {"bound", "lean", "mlpcore", "sklearn"}
     assert run["mlpcore/torch"] is None
