@@ -17,8 +17,8 @@ arguments and in-place operators), and it gathers a shuffled batch into a
 buffer instead of a new array. The result is the same to the last bit:
 ``tests/test_inplace.py`` compares the parameters after several steps with
 those of the readable path, with ``assert_array_equal``, for every activation
-and loss. It exists for speed only (the book's appendix on performance
-measures what it saves); to learn the algorithm, read :mod:`mlpcore.network`.
+and loss. It exists for speed only (the book's appendix on performance shows
+where an epoch's time goes); to learn the algorithm, read :mod:`mlpcore.network`.
 """
 
 import math
