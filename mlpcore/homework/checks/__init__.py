@@ -121,6 +121,12 @@ def derivative(f, h=1e-6):
     return lambda z: (f(np.asarray(z, dtype=float) + h) - f(np.asarray(z, dtype=float) - h)) / (2 * h)
 
 
+def slope_by_output(f, f_inverse):
+    """Seung's phi, f' written as a function of the output y = f(z): phi(y) = f'(f^{-1}(y)),
+    with f' from central differences (an independent reference)."""
+    return lambda y: derivative(f)(f_inverse(y))
+
+
 def gradient(fn, P, h=1e-6):
     """Central differences of the scalar function ``fn`` in every entry of the array ``P``:
     an independent reference for a gradient."""

@@ -7,7 +7,7 @@ the chapter derives, nor mlpcore's backward pass.
 
 import numpy as np
 
-from . import Failure, _fmt, compare_value, exercise, gradient, require_function
+from . import Failure, _fmt, compare_arrays, compare_value, exercise, gradient, require_function
 
 H = 1e-6
 
@@ -16,28 +16,16 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-
-
-def _result(got, expected, what):
-    """``got`` as a float array of the expected shape, or a Failure naming ``what``."""
-    if got is None:
-        raise Failure(f"for {what} the function returned None (missing return?)")
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise Failure(f"for {what}: expected an array of shape {expected.shape}, got {got!r}") from None
-    if got.shape != expected.shape:
-        raise Failure(f"for {what}: expected shape {expected.shape}, got shape {got.shape}")
-    return got
-
-
 def _compare(got, expected, what, rtol=1e-6, atol=1e-9):
-    if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        hint = ""
-        if np.allclose(got, -expected, rtol=rtol, atol=atol):
-            hint = (" (the sign is flipped: the book's delta is +dl/dz, so the output delta "
+    """compare_arrays, with a hint when the answer is the expected value with the sign flipped."""
+
+    def sign_hint(g):
+        if np.allclose(g, -expected, rtol=rtol, atol=atol):
+            return (" (the sign is flipped: the book's delta is +dl/dz, so the output delta "
                     "has y_hat - y; Seung's and Vishwajith's have y - y_hat)")
-        raise Failure(f"for {what}: expected {_fmt(expected)}, got {_fmt(got)}{hint}")
+        return ""
+
+    return compare_arrays(got, expected, what, rtol=rtol, atol=atol, hint=sign_hint)
 
 
 @exercise("ex-backprop-output-delta")
@@ -59,8 +47,7 @@ def _output_delta(answer):
 
         expected = gradient(loss, z, H)
         what = f"y_hat={_fmt(y_hat)}, y={_fmt(y)}"
-        got = _result(answer(y_hat.copy(), y.copy()), expected, what)
-        _compare(got, expected, what)
+        _compare(answer(y_hat.copy(), y.copy()), expected, what)
 
 
 @exercise("ex-backprop-hidden-delta")
@@ -79,8 +66,7 @@ def _hidden_delta(answer):
 
         expected = gradient(loss, z, H)
         what = f"delta_next={_fmt(delta_next)}, W_next of shape {W_next.shape}, a={_fmt(a)}"
-        got = _result(answer(delta_next.copy(), W_next.copy(), a.copy()), expected, what)
-        _compare(got, expected, what)
+        _compare(answer(delta_next.copy(), W_next.copy(), a.copy()), expected, what)
 
 
 def _squared_error(weights, biases, x, y):
@@ -130,7 +116,7 @@ def _any_depth(answer):
                 raise Failure(f"network {shapes}: expected a list of {len(e)} {kind} gradients, got {g!r}")
             for l, (gl, el) in enumerate(zip(g, e), start=1):
                 what = f"network {shapes}, the {kind} gradient of layer {l}"
-                _compare(_result(gl, el, what), el, what, rtol=1e-5, atol=1e-8)
+                _compare(gl, el, what, rtol=1e-5, atol=1e-8)
 
 
 @exercise("ex-backprop-seung-update")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...gradcheck import numerical_gradients
 from ...network import MLP
-from . import Failure, _fmt, compare_value, exercise, require_function
+from . import _fmt, compare_arrays, compare_value, exercise, require_function
 
 # Mazur's starting values: w1..w8, (b1, b2), inputs, targets, learning rate
 W_START = np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])
@@ -41,14 +41,7 @@ def _mazur_forward(answer):
     for w, b, i in cases:
         expected = _net(w, b).forward(i)
         got = answer(list(w), tuple(b), i.copy())
-        if got is None:
-            raise Failure("mazur_forward returned None (missing return?)")
-        got = np.asarray(got, dtype=float)
-        if got.shape != (2,):
-            raise Failure(f"for w={_fmt(w)}: expected an array of shape (2,), got shape {got.shape}")
-        if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
-            raise Failure(f"for w={_fmt(w)}, b={_fmt(b)}, i={_fmt(i)}: expected {_fmt(expected)}, "
-                          f"got {_fmt(got)}")
+        compare_arrays(got, expected, f"w={_fmt(w)}, b={_fmt(b)}, i={_fmt(i)}", rtol=1e-9, atol=1e-12)
 
 
 @exercise("ex-mazur-grad-w2")
