@@ -7,8 +7,9 @@ the error.
 
 import numpy as np
 
-from ...gradcheck import numerical_gradients
-from ...network import MLP
+from mlpcore.gradcheck import numerical_gradients
+from mlpcore.network import MLP
+
 from . import _fmt, compare_arrays, compare_value, exercise, require_function
 
 # Mazur's starting values: w1..w8, (b1, b2), inputs, targets, learning rate
@@ -32,13 +33,17 @@ def _error(theta):
     return _net(theta[:8], theta[8:]).loss(X, Y)
 
 
-@exercise("ex-mazur-forward")
-def _mazur_forward(answer):
-    require_function(answer, "a function mazur_forward(w, b, i)")
-    rng = np.random.default_rng(8)
+def _forward_inputs(rng):
+    """Mazur's values, then random ones: (w as a list, b as a tuple, i)."""
     cases = [(W_START, B_START, X)]
     cases += [(rng.uniform(-2, 2, 8), rng.uniform(-1, 1, 2), rng.uniform(0, 1, 2)) for _ in range(6)]
-    for w, b, i in cases:
+    return [(list(w), tuple(b), i) for w, b, i in cases]
+
+
+@exercise("ex-mazur-forward", inputs=_forward_inputs)
+def _mazur_forward(answer, inputs):
+    require_function(answer, "a function mazur_forward(w, b, i)")
+    for w, b, i in inputs:
         expected = _net(w, b).forward(i)
         got = answer(list(w), tuple(b), i.copy())
         compare_arrays(got, expected, f"w={_fmt(w)}, b={_fmt(b)}, i={_fmt(i)}", rtol=1e-9, atol=1e-12)

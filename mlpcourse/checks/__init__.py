@@ -1,62 +1,22 @@
-"""The registry of exercise checks, keyed by exercise label, and the helpers they share.
+"""The exercise checks, one module per chapter, and the helpers they share.
 
-The checks of each chapter live in a module of this package named after the
-chapter (``ch03_activation_functions.py``); every module here is imported at the
-end of this file, so a new chapter's checks register themselves.
-
-A check receives the student's answer (a function or a value) and raises
+The checks of a chapter live in the module named after it
+(``ch03_activation_functions.py``), registered with
+:func:`mlpcourse.exercises.exercise`; they are imported when their chapter is
+checked. A check receives the student's answer (a value, or a stand-in for the
+student's function that replays its calls on the exercise's ``inputs``) and raises
 :class:`Failure` with a message naming the first failing input, the expected
 value and the value given. Every reference here is computed independently of the
-reference solution in the book (central differences, a fine grid), so a check
-never compares an answer with itself.
+reference solution in the book (central differences, a fine grid, brute force),
+so a check never compares an answer with itself.
 """
-
-import importlib
-import pkgutil
 
 import numpy as np
 
-CHECKS = {}
-STATUS = ("passed", "failed", "not attempted", "error")
+from ..exercises import Failure, exercise
 
-
-class Failure(Exception):
-    """The answer is wrong; the message says where."""
-
-
-def exercise(label):
-    """Register the decorated function as the check of exercise ``label``."""
-
-    def register(fn):
-        if label in CHECKS:
-            raise ValueError(f"exercise label {label!r} is registered twice")
-        CHECKS[label] = fn
-        return fn
-
-    return register
-
-
-def check(label, answer):
-    """Run the check of exercise ``label`` on ``answer`` and print one line:
-    ``<label>: passed``, ``failed: <why>``, ``not attempted`` or ``error: <exception>``."""
-    status, detail = run_check(label, answer)
-    print(f"{label}: {status}{': ' + detail if detail else ''}")
-
-
-def run_check(label, answer):
-    """The status ("passed", "failed", "not attempted" or "error") and its detail."""
-    if label not in CHECKS:
-        raise KeyError(f"no check for exercise {label!r}; known exercises: {sorted(CHECKS)}")
-    try:
-        CHECKS[label](answer)
-        status, detail = "passed", ""
-    except NotImplementedError:
-        status, detail = "not attempted", ""
-    except Failure as exc:
-        status, detail = "failed", str(exc)
-    except Exception as exc:  # the student's code raised: say what
-        status, detail = "error", f"{type(exc).__name__}: {exc}"
-    return status, detail
+__all__ = ["Failure", "exercise", "require_function", "require_network", "compare_arrays", "compare_function",
+           "compare_value", "derivative", "slope_by_output", "gradient", "cases", "single"]
 
 
 # helpers ----------------------------------------------------------------------------
@@ -74,7 +34,7 @@ def require_function(answer, what="a function"):
 
 def require_network(answer, sizes):
     """Fail unless the answer is an ``mlpcore.MLP`` with layer sizes ``sizes``."""
-    from ...network import MLP
+    from mlpcore.network import MLP
 
     if not isinstance(answer, MLP):
         raise Failure(f"expected an mlpcore.MLP, got {type(answer).__name__}")
@@ -100,11 +60,15 @@ def compare_arrays(got, expected, where, rtol=1e-6, atol=1e-9, hint=None):
     return got
 
 
-def compare_function(answer, reference, cases, rtol=1e-6, atol=1e-9, arg="z"):
-    """``answer(x)`` against ``reference(x)`` for each input x in ``cases``."""
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def compare_function(answer, reference, inputs, rtol=1e-6, atol=1e-9, arg="z"):
+    """``answer(x)`` against ``reference(x)`` for each one-argument tuple ``(x,)`` in ``inputs``."""
     require_function(answer)
-    for x in cases:
-        got = answer(x.copy() if isinstance(x, np.ndarray) else x)
+    for (x,) in inputs:
+        got = answer(_copy(x))
         compare_arrays(got, reference(x), f"{arg}={_fmt(x)}", rtol=rtol, atol=atol)
 
 
@@ -146,5 +110,6 @@ def cases(rng, low=-4.0, high=4.0, fixed=(0.5, -2.0, 3.0)):
     return result
 
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+def single(values):
+    """One-argument input tuples, ``[(x,) for x in values]``: the ``inputs`` of a function of one argument."""
+    return [(x,) for x in values]

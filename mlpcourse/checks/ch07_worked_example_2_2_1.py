@@ -41,14 +41,24 @@ def _central_gradients(params, x, y, eps=1e-6):
     return grads
 
 
-def _networks(seed):
-    """The notes' network, then seeded random ones with n inputs and m hidden neurons."""
-    rng = np.random.default_rng(seed)
-    yield "the notes' network", NOTES
+def _networks(rng):
+    """The notes' network, then random ones with n inputs and m hidden neurons: (W, bh, V, by, x, y)."""
+    yield NOTES
     for n, m in [(2, 2), (2, 2), (3, 2), (2, 4), (1, 3)]:
-        params = (rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(1, m)),
-                  rng.normal(size=1), rng.uniform(-1, 1, size=n), float(rng.choice([0.0, 1.0])))
-        yield f"a random network with n={n} inputs and m={m} hidden neurons", params
+        yield (rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(1, m)),
+               rng.normal(size=1), rng.uniform(-1, 1, size=n), float(rng.choice([0.0, 1.0])))
+
+
+def _where(k, W):
+    if k == 0:
+        return "the notes' network"
+    return f"a random network with n={W.shape[1]} inputs and m={W.shape[0]} hidden neurons"
+
+
+def _update_inputs(rng):
+    """Each network with a learning rate: the notes' 0.7, then random ones."""
+    return [(*params, NOTES_ETA if k == 0 else float(rng.uniform(0.1, 2.0)))
+            for k, params in enumerate(_networks(rng))]
 
 
 def _call(answer, args, where):
@@ -66,12 +76,11 @@ def _call(answer, args, where):
     return result
 
 
-@exercise("ex-worked-correct-update")
-def _correct_update(answer):
+@exercise("ex-worked-correct-update", inputs=_update_inputs)
+def _correct_update(answer, inputs):
     require_function(answer, "a function correct_update(W, bh, V, by, x, y, eta)")
-    rng = np.random.default_rng(70)
-    for k, (where, (W, bh, V, by, x, y)) in enumerate(_networks(71)):
-        eta = NOTES_ETA if k == 0 else float(rng.uniform(0.1, 2.0))
+    for k, (W, bh, V, by, x, y, eta) in enumerate(inputs):
+        where = _where(k, W)
         grads = _central_gradients((W, bh, V, by), x, y)
         expected = [P - eta * G for P, G in zip((W, bh, V, by), grads)]
         got = _call(answer, (W, bh, V, by, x, y, eta), f"{where} (eta={eta:.3g})")
@@ -87,10 +96,11 @@ def _correct_update(answer):
                 raise Failure(f"for {where} (eta={eta:.3g}): new {name} expected {_fmt(e)}, got {_fmt(g)}")
 
 
-@exercise("ex-worked-notes-gradient-table")
-def _notes_gradient_table(answer):
+@exercise("ex-worked-notes-gradient-table", inputs=lambda rng: list(_networks(rng)))
+def _notes_gradient_table(answer, inputs):
     require_function(answer, "a function notes_gradient_table(W, bh, V, by, x, y)")
-    for where, (W, bh, V, by, x, y) in _networks(72):
+    for k, (W, bh, V, by, x, y) in enumerate(inputs):
+        where = _where(k, W)
         dW = _central_gradients((W, bh, V, by), x, y)[0]  # layout of W: (m, n)
         expected = dW.T  # G[i, j] = dL/dw_ij = dL/dW[j, i]
         got = _call(answer, (W, bh, V, by, x, y), where)

@@ -2,18 +2,27 @@
 
 import numpy as np
 
-from ...network import MLP
+from mlpcore.network import MLP
+
 from . import Failure, compare_value, exercise, require_function
 
+# the calls that test the order of the samples: seeds 0 to 4 of N=50, B=10
+_ORDERS = [(50, 10, s) for s in range(5)]
 
-@exercise("ex-gd-minibatches")
-def _minibatches(answer):
-    require_function(answer, "a function minibatches(N, B, seed)")
-    rng = np.random.default_rng(11)
+
+def _minibatches_inputs(rng):
+    """(N, B, seed): fixed cases, random ones, each twice (the same seed must give the same
+    batches), then the calls of the test of the order."""
     cases = [(10, 3, 0), (200, 32, 1), (7, 7, 2), (5, 1, 3), (1, 1, 4), (64, 32, 5), (100, 99, 6)]
     for N in rng.integers(2, 300, size=5):
         cases.append((int(N), int(rng.integers(1, N + 1)), int(rng.integers(0, 1000))))
-    for N, B, seed in cases:
+    return [case for case in cases for _ in range(2)] + _ORDERS
+
+
+@exercise("ex-gd-minibatches", inputs=_minibatches_inputs)
+def _minibatches(answer, inputs):
+    require_function(answer, "a function minibatches(N, B, seed)")
+    for N, B, seed in inputs[: len(inputs) - len(_ORDERS) : 2]:  # each case is listed twice
         call = f"minibatches({N}, {B}, {seed})"
         batches = _as_batches(answer(N, B, seed), call)
         k = -(-N // B)  # ceil(N / B), in integers
@@ -31,7 +40,7 @@ def _minibatches(answer):
         again = _as_batches(answer(N, B, seed), call)
         if any(not np.array_equal(a, b) for a, b in zip(batches, again)):
             raise Failure(f"{call}: the same seed must give the same batches, got different ones")
-    orders = [np.concatenate(_as_batches(answer(50, 10, s), f"minibatches(50, 10, {s})")) for s in range(5)]
+    orders = [np.concatenate(_as_batches(answer(N, B, s), f"minibatches({N}, {B}, {s})")) for N, B, s in _ORDERS]
     if any(np.array_equal(o, np.arange(50)) for o in orders):
         raise Failure("the samples must be visited in a random order, got 0, 1, 2, ... in order")
     if all(np.array_equal(o, orders[0]) for o in orders):
@@ -52,16 +61,20 @@ def _as_batches(result, call):
     return batches
 
 
-@exercise("ex-gd-updates")
-def _n_updates(answer):
-    require_function(answer, "a function n_updates(N, B, E)")
-    rng = np.random.default_rng(12)
+def _n_updates_inputs(rng):
+    """(N, B, E): fixed cases (B=None is one batch of all N), then random ones."""
     cases = [(12, None, 3), (12, 12, 2), (12, 5, 3), (12, 1, 2), (7, 3, 4), (10, 9, 1), (1, 1, 5)]
     for _ in range(4):
         N = int(rng.integers(2, 40))
         cases.append((N, int(rng.integers(1, N + 1)), int(rng.integers(1, 4))))
-    X = rng.normal(size=(40, 1))
-    for N, B, E in cases:
+    return cases
+
+
+@exercise("ex-gd-updates", inputs=_n_updates_inputs)
+def _n_updates(answer, inputs):
+    require_function(answer, "a function n_updates(N, B, E)")
+    X = np.random.default_rng(12).normal(size=(40, 1))  # the samples fit trains on (their values do not matter)
+    for N, B, E in inputs:
         # count the steps that mlpcore's fit actually takes
         net = MLP([1, 1], activation="identity", loss="mse", seed=0)
         expected = len(net.fit(X[:N], X[:N], epochs=E, lr=0.01, batch_size=B).batch_loss)

@@ -8,19 +8,24 @@ algorithms on numbers that count their own multiplications.
 
 import numpy as np
 
-from ...activations import sigmoid
+from mlpcore.activations import sigmoid
+
 from . import Failure, _fmt, compare_arrays, exercise, gradient, require_function
 
 
-@exercise("ex-keim-s-error")
-def _s_error(answer):
-    # S_ERROR = dE/dS_preA,O with E(s) = 1/2 (f_A(s) - T)^2 and T chosen so that f_A(s) - T = FE
-    require_function(answer, "a function")
-    rng = np.random.default_rng(9)
+def _s_error_inputs(rng):
+    """(s_preA_O, FE) pairs: fixed scalars and arrays, then random arrays."""
     pairs = [(np.float64(0.0), np.float64(0.5)), (np.float64(2.0), np.float64(-0.3)),
              (np.float64(-3.0), np.float64(0.9)), (np.linspace(-5, 5, 11), np.linspace(-1, 1, 11))]
     pairs += [(rng.uniform(-6, 6, size=s), rng.uniform(-1, 1, size=s)) for s in [(5,), (2, 3)]]
-    for s, FE in pairs:
+    return pairs
+
+
+@exercise("ex-keim-s-error", inputs=_s_error_inputs)
+def _s_error(answer, inputs):
+    # S_ERROR = dE/dS_preA,O with E(s) = 1/2 (f_A(s) - T)^2 and T chosen so that f_A(s) - T = FE
+    require_function(answer, "a function")
+    for s, FE in inputs:
         s_arr, FE_arr = np.atleast_1d(s), np.atleast_1d(FE)
         expected = np.zeros_like(s_arr)
         for i in np.ndindex(s_arr.shape):
@@ -36,16 +41,20 @@ def _error(weights_ItoH, weights_HtoO, x, T):
     return 0.5 * (S_postA_O - T) ** 2
 
 
-@exercise("ex-keim-gradient-itoh")
-def _gradient_itoh(answer):
-    require_function(answer, "a function")
-    rng = np.random.default_rng(10)
+def _gradient_itoh_inputs(rng):
+    """(weights_ItoH, weights_HtoO, input, T): a fixed network, then random ones of several sizes."""
     cases = [(np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]), np.array([0.7, -0.8]),
               np.array([1.0, 0.5, -1.0]), 1.0)]
     for n_I, n_H in [(4, 3), (2, 5), (1, 1), (6, 4)]:
         cases.append((rng.uniform(-1, 1, size=(n_I, n_H)), rng.uniform(-1, 1, size=n_H),
                       rng.uniform(-1, 1, size=n_I), float(rng.integers(0, 2))))
-    for W, w, x, T in cases:
+    return cases
+
+
+@exercise("ex-keim-gradient-itoh", inputs=_gradient_itoh_inputs)
+def _gradient_itoh(answer, inputs):
+    require_function(answer, "a function")
+    for W, w, x, T in inputs:
         expected = gradient(lambda V, w=w, x=x, T=T: _error(V, w, x, T), W)
         got = answer(W.copy(), w.copy(), x.copy(), T)
         where = f"weights_ItoH of shape {W.shape}, input={_fmt(x)}, T={T}"
@@ -85,13 +94,16 @@ def _count(n_I, n_H):
     return tuple(result)
 
 
-@exercise("ex-keim-multiplications")
-def _multiplications(answer):
+def _multiplications_inputs(rng):
+    """(n_I, n_H): fixed sizes, then random ones."""
+    return [(1, 1), (3, 4), (64, 32), (7, 2)] + [tuple(int(v) for v in rng.integers(1, 40, size=2))
+                                                  for _ in range(3)]
+
+
+@exercise("ex-keim-multiplications", inputs=_multiplications_inputs)
+def _multiplications(answer, inputs):
     require_function(answer, "a function")
-    rng = np.random.default_rng(11)
-    sizes = [(1, 1), (3, 4), (64, 32), (7, 2)] + [tuple(int(v) for v in rng.integers(1, 40, size=2))
-                                                   for _ in range(3)]
-    for n_I, n_H in sizes:
+    for n_I, n_H in inputs:
         expected = _count(n_I, n_H)
         got = answer(n_I, n_H)
         try:

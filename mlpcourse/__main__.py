@@ -1,0 +1,203 @@
+"""Command line: ``python -m mlpcourse release|check|grade|ci-template`` (``--help`` for each)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import course
+
+PROG = "python -m mlpcourse"
+
+
+def _limits(parser):
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="time limit per cell and per answer, in seconds (default 60)")
+    parser.add_argument("--total-timeout", type=float, default=900.0,
+                        help="time limit per notebook, in seconds (default 900)")
+    parser.add_argument("--memory", type=float, default=4.0, metavar="GIB",
+                        help="memory limit per kernel, in GiB (default 4)")
+
+
+def _chapters(parser, what):
+    parser.add_argument("--chapters", nargs="+", metavar="CHAPTER",
+                        help=f"chapters by their notebook's stem, such as 03_activation_functions ({what})")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog=PROG, description="The course's tools: write the student version of the "
+                                "chapters, check a student's notebooks, grade a class, write the student CI.")
+    commands = p.add_subparsers(dest="command", required=True, metavar="{release,check,grade,ci-template}")
+
+    rel = commands.add_parser("release", help="write the student version of chapters",
+                              description="Write the student version of chapters: every solution replaced by a "
+                              "stub that raises NotImplementedError, outputs of solution and check cells cleared.")
+    rel.add_argument("notebooks", nargs="*", type=Path,
+                     help="chapter notebooks to release (default: every chapter of the course)")
+    rel.add_argument("--out", required=True, type=Path, help="folder for the student notebooks")
+    rel.add_argument("--book", type=Path, default=None,
+                     help="a book folder holding _toc.yml, to release its chapters instead of the course's")
+
+    chk = commands.add_parser("check", help="run a student's notebooks and report every exercise",
+                              description="Run each notebook in a fresh sandboxed kernel, call every checked "
+                              "answer on the grader's own inputs and judge it here: passed, failed, not attempted, "
+                              "error, timed out, missing. Exit status 0 only when every checked exercise passes.")
+    chk.add_argument("notebooks", nargs="*", type=Path, help="the notebooks to check (named <chapter>.ipynb)")
+    chk.add_argument("--in", dest="folder", type=Path, help="check the chapters' notebooks found anywhere below "
+                     "this folder (with --chapters: only those, and a missing one fails)")
+    _chapters(chk, "with --in")
+    _limits(chk)
+
+    grd = commands.add_parser("grade", help="grade a class into a gradebook",
+                              description="Grade SUBMISSIONS (one folder per student, named by the student's id, "
+                              "with the notebooks anywhere below it) into GRADES: grades.csv, summary.csv, "
+                              "feedback/<student>.md and report.html. Re-running regrades only what changed. Exit "
+                              "status 0 when every submission could be graded, whatever the grades.")
+    grd.add_argument("submissions", type=Path, help="the folder of student folders")
+    grd.add_argument("--out", required=True, type=Path, help="the gradebook folder")
+    grd.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: number of cores)")
+    _chapters(grd, "default: every chapter found in a submission")
+    grd.add_argument("--seed", type=int, default=None, help="seed of the random cases (default: a fresh one)")
+    grd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _limits(grd)
+
+    ci = commands.add_parser("ci-template", help="write the GitHub Actions workflow for a student repository",
+                             description="Print the workflow for .github/workflows/check-homework.yml of a student "
+                             "repository, with the course's address pinned to a commit or tag and the assigned "
+                             "chapters filled in. It is feedback; the instructor's grade run is the record.")
+    _chapters(ci, "default: every chapter")
+    ci.add_argument("--course", default=None, metavar="URL",
+                    help="the course repository (default: repository.url of _config.yml); may end in @<tag or commit>")
+    ci.add_argument("--ref", default=None, help="tag or commit to pin (default: the current commit)")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return {"release": _release, "check": _check, "grade": _grade, "ci-template": _ci}[args.command](args)
+    except course.UnknownChapter as exc:
+        print(f"{PROG} {args.command}: {exc.args[0]}", file=sys.stderr)
+        return 2
+
+
+def _limits_of(args):
+    from .grade import Limits
+
+    for name in ("timeout", "total_timeout", "memory"):
+        if getattr(args, name) <= 0:
+            raise SystemExit(f"{PROG} {args.command}: --{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+    return Limits(cell=args.timeout, total=args.total_timeout, memory=args.memory)
+
+
+def _release(args):
+    from .notebook import NotACourseNotebook
+    from .release import release, toc_chapters
+
+    if args.notebooks:
+        notebooks = args.notebooks
+    elif args.book:
+        notebooks = toc_chapters(args.book)
+    else:
+        notebooks = [course.book_dir() / f"{c}.ipynb" for c in course.chapters()]
+    if not notebooks:
+        print("no chapters to release (no notebook named, none found)", file=sys.stderr)
+        return 2
+    try:
+        written = release(notebooks, args.out)
+    except (NotACourseNotebook, ValueError) as exc:
+        print(f"release failed: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _indent(detail):
+    return detail.replace("\n", "\n      ")
+
+
+def _check(args):
+    from .grade import grade_notebook, new_seed
+
+    limits = _limits_of(args)
+    targets = [(p, p.stem) for p in args.notebooks]
+    if args.folder:
+        from .classroom import chapters_present
+
+        chapters = args.chapters or chapters_present(args.folder)
+        for c in chapters:
+            paths = sorted(p for p in args.folder.rglob(f"{c}.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            targets.append((paths[0] if paths else args.folder / f"{c}.ipynb", c))
+    if not targets:
+        print(f"{PROG} check: name notebooks, or a folder with --in", file=sys.stderr)
+        return 2
+    seed = new_seed()
+    counts = {"passed": 0, "failed": 0, "not attempted": 0}
+    unusable = False
+    for path, chapter in targets:
+        try:
+            course.chapter(chapter)
+        except course.UnknownChapter as exc:
+            print(f"{path}: cannot check: {exc.args[0]}")
+            unusable = True
+            continue
+        if not path.is_file():
+            print(f"{path}: cannot check: no such file")
+            unusable = True
+            continue
+        result = grade_notebook(path.read_bytes(), chapter, seed, limits)
+        print(f"{path} ({chapter})")
+        for problem in result.problems:
+            print(f"  ! {problem}")
+        width = max([len(r.exercise) for r in result.rows] + [10])
+        for r in result.rows:
+            print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(r.detail) if r.detail else ''}")
+            key = "passed" if r.status in ("passed", "flagged") else r.status if r.status in counts else "failed"
+            counts[key] += 1
+    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['not attempted']} not attempted")
+    if unusable:
+        return 2
+    return 0 if counts["failed"] == counts["not attempted"] == 0 else 1
+
+
+def _grade(args):
+    from . import gradebook
+    from .classroom import CourseChanged, grade_class
+
+    limits = _limits_of(args)
+    if not args.submissions.is_dir():
+        print(f"{PROG} grade: {args.submissions} is not a folder of student folders", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"{PROG} grade: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    try:
+        students, chapters, results, problems, graded = grade_class(
+            args.submissions, args.out, args.chapters, args.jobs, limits, args.seed, progress=not args.no_progress)
+    except CourseChanged as exc:
+        print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
+        return 3
+    if not students or not chapters:
+        print(f"{PROG} grade: no student folders with chapter notebooks in {args.submissions}", file=sys.stderr)
+        return 2
+    gradebook.write(args.out, students, chapters, results, problems)
+    for p in problems:
+        print(f"note: {p}")
+    print(f"graded {graded} notebooks ({len(students) * len(chapters) - graded} unchanged or missing) of "
+          f"{len(students)} students; gradebook in {args.out}")
+    return 0
+
+
+def _ci(args):
+    from .ci import template
+
+    try:
+        print(template(args.chapters, args.course, args.ref), end="")
+    except ValueError as exc:
+        print(f"{PROG} ci-template: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Exercise checks: the registry, and the one comparison that the check cell in a
+notebook and the grader both go through.
+
+A chapter's checks live in ``mlpcourse/checks/<module>.py`` (``ch03_activation_functions``
+for the chapter ``03_activation_functions``), each registered with
+:func:`exercise`. They are imported when their chapter (or one of its labels) is
+first asked for, not all at once.
+
+An exercise whose answer is a function declares its ``inputs``: a function of a
+random generator that returns the argument tuples the answer will be called with
+(fixed cases first, then random ones). The answer is called on them *where it
+lives* (the student's kernel), and what came out crosses as plain data
+(:mod:`mlpcourse.harness`); the check then runs on a :class:`Replay` of those
+calls, in whichever process judges. An exercise without ``inputs`` receives the
+answer's value, as data. Either way the verdict comes from this module's
+:func:`judge`, never from text a notebook prints.
+"""
+
+import importlib
+import json
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from . import harness
+
+CHECKS = {}
+STATUSES = ("passed", "failed", "not attempted", "error")
+FEEDBACK_SEED = 0  # the check cell's random cases; the grader draws a fresh seed for every run
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+_REGISTERED = re.compile(r"""@exercise\(\s*["']([\w.-]+)["']""")
+
+
+class Failure(Exception):
+    """The answer is wrong; the message says where."""
+
+
+class ReplayMiss(Exception):
+    """A check asked for a call that its ``inputs`` did not list (a bug in the check)."""
+
+
+class Exercise:
+    def __init__(self, label, fn, inputs, module):
+        self.label, self.fn, self.inputs, self.module = label, fn, inputs, module
+
+    def inputs_for(self, seed):
+        """The argument tuples for a run with ``seed`` (None for a value answer)."""
+        if self.inputs is None:
+            return None
+        rng = np.random.default_rng([int(seed), zlib.crc32(self.label.encode())])
+        return [tuple(args) for args in self.inputs(rng)]
+
+
+def exercise(label, inputs=None):
+    """Register the decorated check of exercise ``label``: ``check(answer)`` for a value,
+    ``check(answer, inputs)`` for a function called on ``inputs(rng)``."""
+
+    def register(fn):
+        if label in CHECKS:
+            raise ValueError(f"exercise label {label!r} is registered twice")
+        CHECKS[label] = Exercise(label, fn, inputs, fn.__module__)
+        return fn
+
+    return register
+
+
+def module_name(chapter):
+    """The checks module of a chapter stem: ``03_activation_functions`` -> ``ch03_activation_functions``."""
+    return f"ch{chapter}" if chapter[:1].isdigit() else chapter
+
+
+def has_checks(chapter):
+    return (CHECKS_DIR / f"{module_name(chapter)}.py").is_file()
+
+
+def load_chapter(chapter):
+    """Import the checks of ``chapter`` and return them by label."""
+    module = importlib.import_module(f"mlpcourse.checks.{module_name(chapter)}")
+    return {label: ex for label, ex in CHECKS.items() if ex.module == module.__name__}
+
+
+def find(label):
+    """The registered check of ``label``, importing only the module that defines it."""
+    if label not in CHECKS:
+        for path in sorted(CHECKS_DIR.glob("*.py")):
+            if label in _REGISTERED.findall(path.read_text()):
+                importlib.import_module(f"mlpcourse.checks.{path.stem}")
+                break
+    if label not in CHECKS:
+        raise KeyError(f"no check for exercise {label!r}")
+    return CHECKS[label]
+
+
+# the answer on the judging side ------------------------------------------------------------
+
+
+def _key(args):
+    return json.dumps(harness.encode(tuple(args)), sort_keys=True)
+
+
+def _student_exception(name, message):
+    """The student's exception, as an exception of this process with the same name and message."""
+    if name == "NotImplementedError":
+        return NotImplementedError(message)
+    return type(name, (Exception,), {"__module__": "builtins"})(message)
+
+
+def _apply_after(arg, after):
+    """Make ``arg`` look as the student's function left it (a change in place)."""
+    try:
+        if isinstance(arg, np.ndarray) and isinstance(after, np.ndarray) and after.shape == arg.shape:
+            arg[...] = after
+        elif isinstance(arg, list) and isinstance(after, list):
+            arg[:] = after
+        elif type(arg).__name__ == "MLP" and type(after).__name__ == "MLP" and arg.sizes == after.sizes:
+            for l in range(1, arg.L + 1):
+                arg.weights[l], arg.biases[l] = after.weights[l], after.biases[l]
+    except (TypeError, ValueError):
+        pass
+
+
+class Replay:
+    """Stands for the student's function: each call returns (or raises) what the real
+    call returned (or raised) on the same arguments, and changes the arguments as the
+    real call did."""
+
+    def __init__(self, record, inputs):
+        self._calls = {}
+        for args, entry in zip(inputs, record.get("calls", [])):
+            self._calls.setdefault(_key(args), []).append(entry)
+        self._used = {}
+
+    def __call__(self, *args):
+        key = _key(args)
+        entries = self._calls.get(key)
+        if not entries:
+            raise ReplayMiss(f"the check called the answer on inputs its exercise does not list: {key[:200]}")
+        n = self._used.get(key, 0)
+        self._used[key] = n + 1
+        entry = entries[min(n, len(entries) - 1)]
+        if entry.get("after") is not None:
+            for arg, after in zip(args, harness.decode(entry["after"])):
+                _apply_after(arg, after)
+        if "raised" in entry:
+            raise _student_exception(*entry["raised"])
+        return harness.decode(entry["result"])
+
+
+def judge(label, record, inputs):
+    """(status, detail) of exercise ``label`` from what was collected of the answer."""
+    ex = find(label)
+    kind = record.get("kind")
+    if kind == "unavailable":
+        name, message = record["raised"]
+        return ("not attempted", "") if name == "NotImplementedError" else ("error", f"{name}: {message}")
+    try:
+        if kind == "value":
+            answer = harness.decode(record["value"])
+        elif kind == "calls" and record.get("callable"):
+            answer = Replay(record, inputs)
+        elif kind == "calls":
+            answer = type(record.get("type", "object"), (harness.Opaque,), {})()
+        else:
+            return "error", f"the grader received no answer (record of kind {kind!r})"
+        if ex.inputs is None:
+            ex.fn(answer)
+        else:
+            ex.fn(answer, inputs)
+    except NotImplementedError:
+        return "not attempted", ""
+    except Failure as exc:
+        return "failed", str(exc)
+    except ReplayMiss as exc:
+        return "error", f"internal error in the check of {label}: {exc}"
+    except Exception as exc:  # the student's code raised (replayed), or returned what the check cannot read
+        return "error", f"{type(exc).__name__}: {exc}"
+    return "passed", ""
+
+
+def collected(answer, inputs):
+    """What the kernel side collects of ``answer``, after the JSON round trip the grader's data makes."""
+    encoded = None if inputs is None else [harness.encode(args) for args in inputs]
+    try:
+        record = harness.collect(answer, encoded)
+    except harness.TooLarge as exc:
+        record = {"kind": "unavailable", "raised": ["TooLarge", str(exc)]}
+    return json.loads(json.dumps(record))
+
+
+def run_check(label, answer, seed=FEEDBACK_SEED):
+    """The status ("passed", "failed", "not attempted" or "error") and its detail."""
+    inputs = find(label).inputs_for(seed)
+    return judge(label, collected(answer, inputs), inputs)
+
+
+def check(label, answer):
+    """Check the answer of exercise ``label`` here and print ``<label>: passed``, or
+    ``failed: <why>``, ``not attempted``, ``error: <exception>``: feedback while you work.
+    The grade is decided by the grader, which calls your answer on its own inputs."""
+    status, detail = run_check(label, answer)
+    print(f"{label}: {status}{': ' + detail if detail else ''}")
