@@ -18,6 +18,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
@@ -61,6 +62,8 @@ class Guard:
     """Fingerprints of the files the grader and the kernels run: the course, mlpcore and
     the Python installation. :meth:`verify` raises :class:`CourseChanged` when one differs."""
 
+    SWEEP = 30.0  # seconds between two looks at the whole Python installation (the course: every time)
+
     def __init__(self):
         import mlpcore
 
@@ -69,6 +72,7 @@ class Guard:
         self.hashed = [Path(mlpcore.__file__).parent, Path(mlpcourse.__file__).parent, course.book_dir()]
         self.stat_roots = sorted({Path(sysconfig.get_paths()[k]) for k in ("purelib", "platlib", "stdlib")})
         self.before = self._snapshot()
+        self.swept = time.monotonic()
 
     def _files(self, root, suffixes=None):
         for dirpath, dirnames, filenames in os.walk(root):
@@ -77,12 +81,12 @@ class Guard:
                 if suffixes is None or name.endswith(suffixes):
                     yield Path(dirpath) / name
 
-    def _snapshot(self):
+    def _snapshot(self, everything=True):
         snap = {}
         for root in self.hashed:
             for path in self._files(root, (".py", ".ipynb", ".json", ".yml")):
                 snap[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-        for root in self.stat_roots:
+        for root in self.stat_roots if everything else ():
             for path in self._files(root, (".py", ".pth", ".so")):
                 try:
                     st = path.stat()
@@ -94,10 +98,16 @@ class Guard:
     def fingerprint(self):
         return hashlib.sha256(json.dumps(sorted(self.before.items())).encode()).hexdigest()
 
-    def verify(self):
-        now = self._snapshot()
-        if now != self.before:
-            changed = sorted(k for k in set(now) | set(self.before) if now.get(k) != self.before.get(k))
+    def verify(self, everything=None):
+        """After a submission: the course's files every time, the rest every SWEEP seconds and at the end."""
+        if everything is None:
+            everything = time.monotonic() - self.swept > self.SWEEP
+        now = self._snapshot(everything)
+        before = self.before if everything else {k: v for k, v in self.before.items() if type(v) is str}
+        if everything:
+            self.swept = time.monotonic()
+        if now != before:
+            changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
             raise CourseChanged(
                 f"the course's files changed on disk while grading ({len(changed)} files, e.g. {changed[0]}): "
                 "a submission may have tampered with them. Nothing was written; reinstall the course "
@@ -186,6 +196,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
             bar.set_description(f"again, alone: {key[0]}")
             results[key] = work(key)[1]
         bar.close()
+        guard.verify(everything=True)
     finally:
         shutil.rmtree(fonts, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)

@@ -248,7 +248,8 @@ def _row(label, chapter, where, outcomes, collected, record, inputs, stopped, co
     seconds = (solution.seconds if solution else 0.0) + (collected.seconds if collected else 0.0)
     if collected is None:  # the kernel stopped before this answer could be collected
         at, status, why = stopped or (0, "error", "the notebook could not be run")
-        return Row(label, status, f"{_cell_name(at)}: {why}; this exercise comes after it", seconds)
+        after = "; this exercise comes after it" if at < point else ""
+        return Row(label, status, f"{_cell_name(at)}: {why}{after}", seconds)
     if collected.status == "timed out":
         return Row(label, "timed out", f"calling your answer on the grader's inputs: {collected.why}", seconds)
     if collected.status != "ok" or record is None:

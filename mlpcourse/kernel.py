@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client import KernelManager
+from jupyter_core.utils import ensure_event_loop
 
 GRACE = 3.0  # seconds an interrupted cell has to stop before the kernel is killed
 
@@ -154,4 +155,6 @@ class Sandbox:
             except Exception:  # already gone
                 pass
             self.km.cleanup_resources()
+        # jupyter_client ran its calls on this thread's event loop; close it (a new one is made when needed)
+        ensure_event_loop().close()
         shutil.rmtree(self.dir, ignore_errors=True)

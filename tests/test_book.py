@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpcore.homework.release import toc_entries
+from mlpcourse.release import toc_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"

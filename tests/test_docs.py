@@ -6,8 +6,9 @@ import inspect
 import pytest
 
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
-           "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcore.homework",
-           "mlpcore.homework.checks"]
+           "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
+           "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.classroom", "mlpcourse.gradebook", "mlpcourse.ci",
+           "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples"]
 
 
 def public(module):

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from mlpcore.homework.release import toc_entries
+from mlpcourse.release import toc_entries
 
 pytestmark = pytest.mark.browser
 

@@ -29,6 +29,7 @@ def _perceptron_reference(w, b, x, y, lr):
 
 
 def _perceptron_cases(rng):
+    """(w, b, x, y, lr): fixed cases (z = 0 exactly among them), then random ones of 1 to 5 inputs."""
     fixed = [
         (np.zeros(2), 0.0, np.array([1.0, 1.0]), 0, 1.0),  # z = 0 exactly: predicts 1, wrong
         (np.zeros(2), 0.0, np.array([1.0, 1.0]), 1, 1.0),  # z = 0 exactly: predicts 1, right
@@ -44,10 +45,10 @@ def _perceptron_cases(rng):
     return fixed + random
 
 
-@exercise("ex-perceptron-update")
-def _perceptron_update(answer):
+@exercise("ex-perceptron-update", inputs=_perceptron_cases)
+def _perceptron_update(answer, inputs):
     require_function(answer, "a function perceptron_update(w, b, x, y, lr)")
-    for w, b, x, y, lr in _perceptron_cases(np.random.default_rng(11)):
+    for w, b, x, y, lr in inputs:
         where = f"w={_fmt(w)}, b={b:.6g}, x={_fmt(x)}, y={y}, lr={lr:.6g}"
         w_given = w.copy()
         result = answer(w_given, b, x.copy(), y, lr)
@@ -102,13 +103,17 @@ def _count_parameters(sizes):
     return len(connections) + len(biases)
 
 
-@exercise("ex-perceptron-mlp-parameters")
-def _perceptron_mlp_parameters(answer):
-    require_function(answer, "a function n_parameters(sizes)")
-    rng = np.random.default_rng(12)
+def _mlp_parameters_inputs(rng):
+    """(sizes,) with sizes a list: fixed architectures, then random ones of 2 to 6 layers."""
     cases = [[2, 1], [2, 2, 1], [784, 30, 10], [784, 100, 100, 10], [1, 1], [3, 1, 4, 1, 5]]
     cases += [[int(n) for n in rng.integers(1, 60, size=rng.integers(2, 7))] for _ in range(20)]
-    for sizes in cases:
+    return [(sizes,) for sizes in cases]
+
+
+@exercise("ex-perceptron-mlp-parameters", inputs=_mlp_parameters_inputs)
+def _perceptron_mlp_parameters(answer, inputs):
+    require_function(answer, "a function n_parameters(sizes)")
+    for (sizes,) in inputs:
         expected = _count_parameters(sizes)
         got = answer(list(sizes))
         if got is None:

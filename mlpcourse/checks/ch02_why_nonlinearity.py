@@ -6,7 +6,8 @@ network and running it), never from the composed formula of the book's solution.
 
 import numpy as np
 
-from ...network import MLP
+from mlpcore.network import MLP
+
 from . import Failure, _fmt, exercise, require_function
 
 
@@ -18,13 +19,17 @@ def _pair(result, what):
     return first, second
 
 
-@exercise("ex-affine-compose-1d")
-def _compose_1d(answer):
-    require_function(answer, "a function")
-    rng = np.random.default_rng(21)
+def _compose_1d_inputs(rng):
+    """(alpha_f, gamma_f, alpha_g, gamma_g): fixed maps, then random ones."""
     cases = [(2.0, 3.0, 5.0, -1.0), (-3.0, 4.0, 0.5, 2.0), (1.0, 0.0, 1.0, 0.0), (0.0, 7.0, 2.0, -5.0)]
     cases += [tuple(rng.uniform(-5, 5, 4)) for _ in range(5)]
-    for a_f, c_f, a_g, c_g in cases:
+    return cases
+
+
+@exercise("ex-affine-compose-1d", inputs=_compose_1d_inputs)
+def _compose_1d(answer, inputs):
+    require_function(answer, "a function")
+    for a_f, c_f, a_g, c_g in inputs:
         # evaluate x -> f(g(x)) at x = 0 and x = 1: the intercept and intercept + slope
         at_0, at_1 = (a_f * (a_g * x + c_g) + c_f for x in (0.0, 1.0))
         expected = np.array([at_1 - at_0, at_0])
@@ -40,13 +45,22 @@ def _compose_1d(answer):
             raise Failure(f"{args}: expected (slope, intercept) = {_fmt(expected)}, got {_fmt(got)}")
 
 
-@exercise("ex-affine-compose")
-def _compose_affine(answer):
-    require_function(answer, "a function")
-    rng = np.random.default_rng(22)
+def _compose_affine_inputs(rng):
+    """(W2, b2, W1, b1): random maps R^n0 -> R^n1 -> R^n2 of fixed sizes."""
+    cases = []
     for n0, n1, n2 in [(1, 1, 1), (2, 2, 2), (3, 4, 2), (5, 2, 3), (1, 3, 4)]:
         W1, b1 = rng.normal(size=(n1, n0)), rng.normal(size=n1)
         W2, b2 = rng.normal(size=(n2, n1)), rng.normal(size=n2)
+        cases.append((W2, b2, W1, b1))
+    return cases
+
+
+@exercise("ex-affine-compose", inputs=_compose_affine_inputs)
+def _compose_affine(answer, inputs):
+    require_function(answer, "a function")
+    rng = np.random.default_rng(22)  # the points the two maps are compared at (not inputs of the answer)
+    for W2, b2, W1, b1 in inputs:
+        n0, n2 = W1.shape[1], W2.shape[0]
         X = rng.normal(size=(7, n0))
         expected = (X @ W1.T + b1) @ W2.T + b2  # apply the first map, then the second
         shapes = f"W2 {W2.shape}, b2 {b2.shape}, W1 {W1.shape}, b1 {b1.shape}"

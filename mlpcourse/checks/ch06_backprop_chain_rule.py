@@ -28,10 +28,8 @@ def _compare(got, expected, what, rtol=1e-6, atol=1e-9):
     return compare_arrays(got, expected, what, rtol=rtol, atol=atol, hint=sign_hint)
 
 
-@exercise("ex-backprop-output-delta")
-def _output_delta(answer):
-    require_function(answer, "a function output_delta(y_hat, y)")
-    rng = np.random.default_rng(61)
+def _output_delta_inputs(rng):
+    """(y_hat, y): fixed pairs (the notes' among them), then random ones of 1, 4 and 7 outputs."""
     pairs = [
         (np.array([0.725]), np.array([0.0])),
         (np.array([0.5, 0.5]), np.array([1.0, 0.0])),
@@ -39,7 +37,13 @@ def _output_delta(answer):
         (np.array([0.2, 0.9, 0.4]), np.array([0.2, 0.1, 1.0])),
     ]
     pairs += [(rng.uniform(0.02, 0.98, size=n), rng.uniform(0, 1, size=n)) for n in (1, 4, 7)]
-    for y_hat, y in pairs:
+    return pairs
+
+
+@exercise("ex-backprop-output-delta", inputs=_output_delta_inputs)
+def _output_delta(answer, inputs):
+    require_function(answer, "a function output_delta(y_hat, y)")
+    for y_hat, y in inputs:
         z = np.log(y_hat) - np.log(1 - y_hat)  # the pre-activation that gives y_hat
 
         def loss(zz, y=y):
@@ -50,14 +54,18 @@ def _output_delta(answer):
         _compare(answer(y_hat.copy(), y.copy()), expected, what)
 
 
-@exercise("ex-backprop-hidden-delta")
-def _hidden_delta(answer):
-    require_function(answer, "a function hidden_delta(delta_next, W_next, a)")
-    rng = np.random.default_rng(62)
+def _hidden_delta_inputs(rng):
+    """(delta_next, W_next, a): the notes' hidden layer, then random layers of several sizes."""
     cases = [(np.array([0.1]), np.array([[0.3, 0.5]]), np.array([0.627, 0.758]))]
     for n_next, n in [(2, 2), (3, 2), (1, 4), (4, 3), (5, 6)]:
         cases.append((rng.normal(size=n_next), rng.normal(size=(n_next, n)), rng.uniform(0.05, 0.95, size=n)))
-    for delta_next, W_next, a in cases:
+    return cases
+
+
+@exercise("ex-backprop-hidden-delta", inputs=_hidden_delta_inputs)
+def _hidden_delta(answer, inputs):
+    require_function(answer, "a function hidden_delta(delta_next, W_next, a)")
+    for delta_next, W_next, a in inputs:
         z = np.log(a) - np.log(1 - a)
 
         # a loss whose gradient with respect to z^{l+1} is delta_next: delta_next . z^{l+1}
@@ -91,11 +99,9 @@ def _network_gradients(weights, biases, x, y):
     return gW, gb
 
 
-@exercise("ex-backprop-any-depth")
-def _any_depth(answer):
-    require_function(answer, "a function backprop(weights, biases, x, y)")
-    rng = np.random.default_rng(63)
-    networks = [  # the course notes' 2-2-1 network, then seeded random ones of depth 1 to 4
+def _any_depth_inputs(rng):
+    """(weights, biases, x, y), weights and biases lists of arrays: the notes' network, then random ones."""
+    networks = [  # the course notes' 2-2-1 network, then random ones of depth 1 to 4
         ([np.array([[0.2, 0.4], [0.6, 0.8]]), np.array([[0.3, 0.5]])],
          [np.array([0.1, 0.2]), np.array([0.4])], np.array([0.5, 0.8]), np.array([0.0])),
     ]
@@ -104,7 +110,13 @@ def _any_depth(answer):
         networks.append(([rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])],
                          [rng.normal(size=n) for n in sizes[1:]],
                          rng.normal(size=sizes[0]), rng.uniform(size=sizes[-1])))
-    for weights, biases, x, y in networks:
+    return networks
+
+
+@exercise("ex-backprop-any-depth", inputs=_any_depth_inputs)
+def _any_depth(answer, inputs):
+    require_function(answer, "a function backprop(weights, biases, x, y)")
+    for weights, biases, x, y in inputs:
         shapes = " -> ".join(str(n) for n in [weights[0].shape[1]] + [W.shape[0] for W in weights])
         eW, eb = _network_gradients(weights, biases, x, y)
         got = answer([W.copy() for W in weights], [b.copy() for b in biases], x.copy(), y.copy())
