@@ -10,7 +10,6 @@ package; an installed course carries the chapters as the package data
 import ast
 import functools
 import hashlib
-import importlib.resources
 import re
 from pathlib import Path
 
@@ -26,13 +25,8 @@ class UnknownChapter(KeyError):
 
 def book_dir():
     """The folder that holds the course's chapter notebooks."""
-    try:
-        installed = Path(str(importlib.resources.files("mlpcourse.book")))
-        if any(installed.glob("*.ipynb")):
-            return installed
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return HERE.parent / "book"
+    installed = HERE / "book"  # the package data mlpcourse.book of an installed course
+    return installed if installed.is_dir() else HERE.parent / "book"
 
 
 def chapters():

@@ -2,15 +2,22 @@
 
 import numpy as np
 
-from ...network import MLP
-from . import Failure, compare_function, exercise, require_function
+from mlpcore.network import MLP
+
+from . import Failure, compare_function, exercise, require_function, single
 
 
-@exercise("ex-init-glorot-bound")
-def _glorot_uniform_bound(answer):
+def _glorot_inputs(rng):
+    """(n_in, n_out), Python ints: fixed layer sizes, then random ones."""
+    fixed = [(2, 1), (1, 1), (64, 32), (784, 100), (3, 1000), (50, 50)]
+    return fixed + [(int(rng.integers(1, 1000)), int(rng.integers(1, 1000))) for _ in range(2)]
+
+
+@exercise("ex-init-glorot-bound", inputs=_glorot_inputs)
+def _glorot_uniform_bound(answer, inputs):
     require_function(answer, "a function")
-    rng = np.random.default_rng(12)
-    for n_in, n_out in [(2, 1), (1, 1), (64, 32), (784, 100), (3, 1000), (50, 50)]:
+    rng = np.random.default_rng(12)  # the check's own sample of the answer's interval, not an input
+    for n_in, n_out in inputs:
         glorot = 2.0 / (n_in + n_out)
         r = answer(n_in, n_out)
         if r is None or np.ndim(r) != 0 or not np.isfinite(r) or r <= 0:
@@ -39,49 +46,113 @@ def _net(sizes, fill=None, seed=0, activation="sigmoid"):
     return net
 
 
-def _twin_cases():
-    """(description, network, expected answer): the truth is known by construction."""
+# the fixed cases of the twins exercise, in the order of _fixed_twin_networks: (description, expected answer)
+_FIXED_TWINS = [
+    ("an all-zero 2-5-1 network", True),
+    ("a 3-4-4-2 network with every parameter 0.3", True),
+    ("mlpcore's random 2-5-1 network", False),
+    ("a random 2-1-1 network (one hidden unit)", True),
+    ("a 2-3 network without hidden layers", True),
+    ("an all-zero 1-6-1 network after 300 epochs of training", True),
+    ("a 1-4-4-1 tanh network started at 0.25 after 200 epochs", True),
+    ("an all-zero 2-5-1 network but b^1[3] = 0.001", False),
+    ("an all-zero 2-5-1 network but W^2[0, 2] = 0.001 (an outgoing weight)", False),
+    ("an all-zero 2-5-1 network but W^1[4, 1] = -0.001 (an incoming weight)", False),
+    ("a 3-4-4-2 network with every parameter 0.3 but row 1 of W^2 raised by 0.01", False),
+    ("a 3-4-4-2 network with every parameter 0.3 but W^3[1, 2] = 0.2", False),
+    ("a 2-5-1 network with random W^1 and zero W^2", False),
+    ("a 2-5-1 network with zero W^1 and random W^2", False),
+]
+# the random cases come in pairs: twin hidden units, then the same network with one parameter of this kind changed
+_BROKEN = ["an incoming weight", "a hidden bias", "an outgoing weight"]
+
+
+def _fixed_twin_networks():
+    """The networks of _FIXED_TWINS: the truth is known by construction."""
     x = np.linspace(-2, 2, 21).reshape(-1, 1)
     y = np.exp(-(x**2))
-    cases = [("an all-zero 2-5-1 network", _net([2, 5, 1], 0.0), True),
-             ("a 3-4-4-2 network with every parameter 0.3", _net([3, 4, 4, 2], 0.3), True),
-             ("mlpcore's random 2-5-1 network", _net([2, 5, 1]), False),
-             ("a random 2-1-1 network (one hidden unit)", _net([2, 1, 1]), True),
-             ("a 2-3 network without hidden layers", _net([2, 3]), True)]
+    nets = [_net([2, 5, 1], 0.0), _net([3, 4, 4, 2], 0.3), _net([2, 5, 1]), _net([2, 1, 1]), _net([2, 3])]
     trained = _net([1, 6, 1], 0.0)
     trained.fit(x, y, epochs=300, lr=0.5)
-    cases.append(("an all-zero 1-6-1 network after 300 epochs of training", trained, True))
+    nets.append(trained)
     trained = _net([1, 4, 4, 1], 0.25, activation="tanh")
     trained.fit(x, y, epochs=200, lr=0.2)
-    cases.append(("a 1-4-4-1 tanh network started at 0.25 after 200 epochs", trained, True))
+    nets.append(trained)
     net = _net([2, 5, 1], 0.0)
     net.biases[1][3] = 1e-3
-    cases.append(("an all-zero 2-5-1 network but b^1[3] = 0.001", net, False))
+    nets.append(net)
     net = _net([2, 5, 1], 0.0)
     net.weights[2][0, 2] = 1e-3
-    cases.append(("an all-zero 2-5-1 network but W^2[0, 2] = 0.001 (an outgoing weight)", net, False))
+    nets.append(net)
     net = _net([2, 5, 1], 0.0)
     net.weights[1][4, 1] = -1e-3
-    cases.append(("an all-zero 2-5-1 network but W^1[4, 1] = -0.001 (an incoming weight)", net, False))
+    nets.append(net)
     net = _net([3, 4, 4, 2], 0.3)
     net.weights[2][1, :] += 0.01
-    cases.append(("a 3-4-4-2 network with every parameter 0.3 but row 1 of W^2 raised by 0.01", net, False))
+    nets.append(net)
     net = _net([3, 4, 4, 2], 0.3)
     net.weights[3][1, 2] = 0.2
-    cases.append(("a 3-4-4-2 network with every parameter 0.3 but W^3[1, 2] = 0.2", net, False))
+    nets.append(net)
     net = _net([2, 5, 1])
     net.weights[2][...] = 0.0
-    cases.append(("a 2-5-1 network with random W^1 and zero W^2", net, False))
+    nets.append(net)
     net = _net([2, 5, 1], 0.0)
     net.weights[2] = np.random.default_rng(1).normal(size=(1, 5))
-    cases.append(("a 2-5-1 network with zero W^1 and random W^2", net, False))
-    return cases
+    nets.append(net)
+    return nets
 
 
-@exercise("ex-init-identical-units")
-def _identical_hidden_units(answer):
+def _random_twins(rng):
+    """A random network with one or two hidden layers of twin units: the rows of W^1 equal, each hidden
+    bias vector constant, the weights between hidden layers one number, the columns of W^L equal."""
+    sizes = [int(rng.integers(1, 5))] + [int(n) for n in rng.integers(2, 7, size=rng.integers(1, 3))]
+    sizes.append(int(rng.integers(1, 4)))
+    net = _net(sizes, activation=str(rng.choice(["sigmoid", "tanh"])))
+    L = net.L
+    net.weights[1] = np.tile(rng.normal(size=sizes[0]), (sizes[1], 1))
+    for l in range(2, L):
+        net.weights[l] = np.full((sizes[l], sizes[l - 1]), rng.normal())
+    net.weights[L] = np.tile(rng.normal(size=(sizes[L], 1)), (1, sizes[L - 1]))
+    for l in range(1, L):
+        net.biases[l] = np.full(sizes[l], rng.normal())
+    net.biases[L] = rng.normal(size=sizes[L])
+    return net
+
+
+def _twin_inputs(rng):
+    """(network,): the fixed networks, then pairs of random ones, twins and the same with one parameter changed."""
+    nets = _fixed_twin_networks()
+    for kind in _BROKEN:
+        twins = _random_twins(rng)
+        broken = twins.copy()
+        if kind == "an incoming weight":
+            W = broken.weights[1]
+        elif kind == "a hidden bias":
+            W = broken.biases[int(rng.integers(1, broken.L))]
+        else:
+            W = broken.weights[broken.L]
+        W[tuple(int(rng.integers(n)) for n in W.shape)] += 1e-3
+        nets += [twins, broken]
+    return [(net,) for net in nets]
+
+
+def _twin_case(k, net):
+    """(description, expected answer) of the k-th input, ``net``."""
+    if k < len(_FIXED_TWINS):
+        return _FIXED_TWINS[k]
+    sizes = "-".join(str(n) for n in net.sizes)
+    r = k - len(_FIXED_TWINS)
+    if r % 2 == 0:
+        return f"a random {sizes} {net.activation.name} network with twin hidden units", True
+    return f"a random {sizes} {net.activation.name} network with twin hidden units but {_BROKEN[r // 2]} " \
+           "changed by 0.001", False
+
+
+@exercise("ex-init-identical-units", inputs=_twin_inputs)
+def _identical_hidden_units(answer, inputs):
     require_function(answer, "a function")
-    for description, net, expected in _twin_cases():
+    for k, (net,) in enumerate(inputs):
+        description, expected = _twin_case(k, net)
         before = [p.copy() for p in (*net.weights, *net.biases)]
         got = answer(net)
         if got is None:
@@ -105,10 +176,8 @@ def _affine_reference(X_train, X_new):
     return out
 
 
-@exercise("ex-init-scale-like-training")
-def _scale_like_training(answer):
-    require_function(answer, "a function")
-    rng = np.random.default_rng(13)
+def _scale_inputs(rng):
+    """(X_train, X_new): two fixed pairs, then random columns of very different scales."""
     pairs = [(np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[1.0, 20.0], [3.0, 0.0]])),
              (np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[-1.0, 40.0]]))]
     for shape, n_new in [((50, 3), 7), ((20, 1), 4), ((100, 5), 1)]:
@@ -116,9 +185,15 @@ def _scale_like_training(answer):
         X_train = rng.normal(size=shape) * scale + rng.normal(size=shape[1]) * 10
         X_new = rng.normal(size=(n_new, shape[1])) * scale * 1.5  # some outside the training range
         pairs.append((X_train, X_new))
-    for X_train, X_new in pairs:
+    return pairs
+
+
+@exercise("ex-init-scale-like-training", inputs=_scale_inputs)
+def _scale_like_training(answer, inputs):
+    require_function(answer, "a function")
+    for X_train, X_new in inputs:
         given = X_train.copy()
-        compare_function(lambda X, T=given: answer(T, X), lambda X, T=X_train: _affine_reference(T, X), [X_new],
-                         rtol=1e-9, atol=1e-12, arg="X_new")
+        compare_function(lambda X, T=given: answer(T, X), lambda X, T=X_train: _affine_reference(T, X),
+                         single([X_new]), rtol=1e-9, atol=1e-12, arg="X_new")
         if not np.array_equal(given, X_train):
             raise Failure("the function changed X_train; return a new array instead")

@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from ... import network
+from mlpcore import network
+
 from . import Failure, _fmt, compare_value, exercise, require_function, require_network
 
 
@@ -29,6 +30,7 @@ def _accuracy_reference(net, X, Y):
 
 
 def _accuracy_cases(rng):
+    """(net, X, Y): a hand-set XOR network, then random networks and data, one output and several."""
     cases = []
     # fixed: a hand-set XOR network (sigmoid, weights x 10): all right, then all wrong
     xor = network.MLP([2, 2, 1], activation="sigmoid")
@@ -38,7 +40,7 @@ def _accuracy_cases(rng):
     cases.append((xor, X, np.array([[0.0], [1.0], [1.0], [0.0]])))
     cases.append((xor, X, np.array([[1.0], [0.0], [0.0], [1.0]])))
     cases.append((xor, X, np.array([[0.0], [1.0], [1.0], [1.0]])))  # three of four
-    # seeded random networks and data, one output and several
+    # random networks and data, one output and several
     for sizes, out in [([2, 5, 1], "sigmoid"), ([3, 4, 3], "softmax"), ([2, 3, 2], "softmax"),
                        ([4, 6, 1], "sigmoid"), ([2, 8, 5], "softmax")]:
         net = network.MLP(sizes, activation="tanh", output_activation=out,
@@ -54,12 +56,12 @@ def _accuracy_cases(rng):
     return cases
 
 
-@exercise("ex-boundary-accuracy")
-def _boundary_accuracy(answer):
+@exercise("ex-boundary-accuracy", inputs=_accuracy_cases)
+def _boundary_accuracy(answer, inputs):
     require_function(answer, "a function accuracy(net, X, Y)")
-    for net, X, Y in _accuracy_cases(np.random.default_rng(13)):
+    for net, X, Y in inputs:
         expected = _accuracy_reference(net, X, Y)
-        got = answer(net, X.copy(), Y.copy())
+        got = answer(net.copy(), X.copy(), Y.copy())
         where = f"a network of sizes {list(net.sizes)}, X of shape {X.shape}, Y of shape {Y.shape}"
         if got is None:
             raise Failure(f"for {where} the function returned None (missing return?)")

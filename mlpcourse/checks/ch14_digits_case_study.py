@@ -4,7 +4,7 @@ Every reference is computed by brute force with Python loops over the samples,
 independently of the numpy one-liners of the book's solutions: counts pair by
 pair for the confusion matrix, ranks by counting larger outputs for the top-k
 accuracy, and a running maximum over the wrong rows for the most confident
-mistake. Inputs are fixed cases plus seeded random labels and outputs.
+mistake. Inputs are fixed cases plus random labels and outputs.
 """
 
 import numpy as np
@@ -37,10 +37,8 @@ def _confusion_reference(y_true, y_pred, k):
     return np.array(C)
 
 
-@exercise("ex-digits-confusion-matrix")
-def _confusion_matrix(answer):
-    require_function(answer, "a function confusion_matrix_k(y_true, y_pred, k)")
-    rng = np.random.default_rng(141)
+def _confusion_inputs(rng):
+    """(y_true, y_pred, k): fixed cases, then random labels, mostly predicted right."""
     cases = [
         (np.array([0, 1, 1, 2]), np.array([0, 2, 1, 2]), 3),
         (np.array([1, 1, 1]), np.array([1, 1, 1]), 2),  # class 0 never occurs
@@ -51,7 +49,13 @@ def _confusion_matrix(answer):
         y_true = rng.integers(0, k, size=n)
         y_pred = np.where(rng.random(n) < 0.8, y_true, rng.integers(0, k, size=n))  # mostly right
         cases.append((y_true, y_pred, k))
-    for y_true, y_pred, k in cases:
+    return cases
+
+
+@exercise("ex-digits-confusion-matrix", inputs=_confusion_inputs)
+def _confusion_matrix(answer, inputs):
+    require_function(answer, "a function confusion_matrix_k(y_true, y_pred, k)")
+    for y_true, y_pred, k in inputs:
         expected = _confusion_reference(y_true, y_pred, k)
         got = answer(y_true.copy(), y_pred.copy(), k)
         where = f"for y_true={_fmt(y_true)}, y_pred={_fmt(y_pred)}, k={k}"
@@ -80,10 +84,8 @@ def _top_k_reference(Y, Y_hat, k):
     return right / len(Y)
 
 
-@exercise("ex-digits-top-k-accuracy")
-def _top_k_accuracy(answer):
-    require_function(answer, "a function top_k_accuracy(Y, Y_hat, k)")
-    rng = np.random.default_rng(142)
+def _top_k_inputs(rng):
+    """(Y, Y_hat, k): fixed cases, then random one-hot targets and softmax outputs, with several k."""
     cases = [
         (np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]]),
          np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2], [0.1, 0.3, 0.6]]), 1),  # 2 of 3 right
@@ -97,7 +99,13 @@ def _top_k_accuracy(answer):
         P = _softmax_rows(rng, n, K)
         for k in sorted({1, 2, K // 2, K}):
             cases.append((Y, P, k))
-    for Y, P, k in cases:
+    return cases
+
+
+@exercise("ex-digits-top-k-accuracy", inputs=_top_k_inputs)
+def _top_k_accuracy(answer, inputs):
+    require_function(answer, "a function top_k_accuracy(Y, Y_hat, k)")
+    for Y, P, k in inputs:
         expected = _top_k_reference(Y, P, k)
         got = answer(Y.copy(), P.copy(), k)
         where = f"for Y of shape {Y.shape}, k={k}" if len(Y) > 3 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}, k={k}"
@@ -124,10 +132,8 @@ def _most_confident_wrong_reference(Y, Y_hat):
     return best
 
 
-@exercise("ex-digits-most-confident-wrong")
-def _most_confident_wrong(answer):
-    require_function(answer, "a function most_confident_wrong(Y, Y_hat)")
-    rng = np.random.default_rng(143)
+def _most_confident_wrong_inputs(rng):
+    """(Y, Y_hat): fixed cases, then random ones in which most rows, but not all, are right."""
     cases = [
         # the most confident row overall (row 0) is right; the answer is row 2
         (np.array([[1.0, 0], [1, 0], [0, 1], [0, 1]]),
@@ -135,15 +141,22 @@ def _most_confident_wrong(answer):
         (np.array([[0.0, 1, 0]]), np.array([[0.2, 0.3, 0.5]])),  # one row, wrong
     ]
     for n, K in [(30, 3), (200, 10), (60, 5)]:
-        labels = rng.integers(0, K, size=n)
-        P = _softmax_rows(rng, n, K, scale=3.0)
-        # make most rows right by giving the true class a boost, as a trained network would
-        P[np.arange(n), labels] += np.where(rng.random(n) < 0.85, 2.0, 0.0)
-        P /= P.sum(axis=1, keepdims=True)
-        if np.all(P.argmax(axis=1) == labels):
-            raise AssertionError("test case without a mistake")  # pragma: no cover
+        while True:  # until the case has a mistake (all rows right happens by chance, rarely)
+            labels = rng.integers(0, K, size=n)
+            P = _softmax_rows(rng, n, K, scale=3.0)
+            # make most rows right by giving the true class a boost, as a trained network would
+            P[np.arange(n), labels] += np.where(rng.random(n) < 0.85, 2.0, 0.0)
+            P /= P.sum(axis=1, keepdims=True)
+            if not np.all(P.argmax(axis=1) == labels):
+                break
         cases.append((_one_hot(labels, K), P))
-    for Y, P in cases:
+    return cases
+
+
+@exercise("ex-digits-most-confident-wrong", inputs=_most_confident_wrong_inputs)
+def _most_confident_wrong(answer, inputs):
+    require_function(answer, "a function most_confident_wrong(Y, Y_hat)")
+    for Y, P in inputs:
         expected = _most_confident_wrong_reference(Y, P)
         got = answer(Y.copy(), P.copy())
         where = f"for Y of shape {Y.shape}" if len(Y) > 4 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}"

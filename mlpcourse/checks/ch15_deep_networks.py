@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from ... import activations
-from ...network import MLP
+from mlpcore import activations
+from mlpcore.network import MLP
+
 from . import Failure, _fmt, compare_value, exercise, require_function
 
 
@@ -33,8 +34,8 @@ def _per_sample_bias_gradient_norms(net, X, Y, h=1e-6):
     return norms
 
 
-def _delta_norm_cases():
-    rng = np.random.default_rng(15)
+def _delta_norm_cases(rng):
+    """(net, X, Y): fixed networks of several depths and activations, each with a random batch."""
     nets = [
         MLP([3, 4, 4, 2], activation="sigmoid", loss="mse", seed=1),
         MLP([2, 5, 5, 5, 1], activation="tanh", output_activation="identity", loss="squared_error", seed=2),
@@ -51,10 +52,10 @@ def _delta_norm_cases():
     return result
 
 
-@exercise("ex-deep-delta-norms")
-def _delta_norms(answer):
+@exercise("ex-deep-delta-norms", inputs=_delta_norm_cases)
+def _delta_norms(answer, inputs):
     require_function(answer, "a function")
-    for net, X, Y in _delta_norm_cases():
+    for net, X, Y in inputs:
         expected = _per_sample_bias_gradient_norms(net, X, Y)
         got = answer(net.copy(), X.copy(), Y.copy())
         if got is None:

@@ -1,0 +1,97 @@
+"""The grader on every chapter: a class of three (solved, wrong, untouched) graded with
+``grade``; the gradebook's files; the check cell's verdict equal to the grader's on
+every exercise; a second run that regrades only what changed."""
+
+import csv
+import re
+
+import pytest
+
+from mlpcourse import course, exercises
+from mlpcourse.__main__ import main
+from mlpcourse.grade import STATUSES
+from mlpcourse.samples import make_class
+
+CHAPTERS = course.chapters()
+SEED = exercises.FEEDBACK_SEED  # the seed of the check cell, so that both see the same inputs
+
+
+@pytest.fixture(scope="module")
+def gradebook(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    kinds = make_class(root / "class", CHAPTERS, 3)
+    args = ["grade", str(root / "class"), "--out", str(root / "grades"), "--seed", str(SEED), "--no-progress"]
+    assert main(args) == 0
+    with open(root / "grades" / "grades.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    return root, kinds, args, rows
+
+
+def test_grades_csv_has_exactly_the_columns_and_a_row_per_checked_exercise(gradebook):
+    _, kinds, _, rows = gradebook
+    assert rows[0] == ["student", "chapter", "exercise", "status", "detail", "seconds"]
+    expected = {(s, c, label) for s in kinds for c in CHAPTERS for label in course.chapter(c).checked}
+    assert {tuple(r[:3]) for r in rows[1:]} == expected and len(rows) - 1 == len(expected)
+    assert all(r[3] in STATUSES and float(r[5]) >= 0 for r in rows[1:])
+
+
+def test_honest_verdicts(gradebook):
+    _, kinds, _, rows = gradebook
+    for student, chapter, label, status, detail, _ in rows[1:]:
+        kind = kinds[student]
+        if kind == "solved":  # the book's solutions pasted back: passed, and flagged when long enough to tell
+            assert status in ("passed", "flagged"), (chapter, label, status, detail)
+            copied = course.chapter(chapter).is_reference_solution(label, [course.chapter(chapter).solutions[label]])
+            assert (status == "flagged") == copied
+        elif kind == "untouched":
+            assert status == "not attempted", (chapter, label, status, detail)
+        else:
+            assert status in ("failed", "error"), (chapter, label, status, detail)
+            assert "internal error" not in detail
+
+
+def test_the_check_cell_says_what_the_grader_says(gradebook):
+    """Every exercise, with the wrong answer of the sample class (a constant, or a function
+    returning one): the check cell's verdict and message, computed here, equal the grader's."""
+    _, kinds, _, rows = gradebook
+    for student, chapter, label, status, detail, _ in rows[1:]:
+        if kinds[student] != "wrong":
+            continue
+        answer = (lambda *args: 0.125) if exercises.find(label).inputs else 0.125
+        assert exercises.run_check(label, answer, seed=SEED) == (status, detail), (chapter, label)
+
+
+def test_summary_feedback_and_report(gradebook):
+    root, kinds, _, rows = gradebook
+    with open(root / "grades" / "summary.csv", newline="") as f:
+        summary = list(csv.DictReader(f))
+    assert list(summary[0]) == ["student", "chapter", "passed", "failed", "not attempted", "total"]
+    assert len(summary) == len(kinds) * len(CHAPTERS)
+    for row in summary:
+        mine = [r for r in rows[1:] if r[0] == row["student"] and r[1] == row["chapter"]]
+        assert int(row["total"]) == len(mine)
+        assert int(row["passed"]) == sum(r[3] in ("passed", "flagged") for r in mine)
+        assert int(row["not attempted"]) == sum(r[3] == "not attempted" for r in mine)
+        assert int(row["passed"]) + int(row["failed"]) + int(row["not attempted"]) == len(mine)
+    for student in kinds:
+        text = (root / "grades" / "feedback" / f"{student}.md").read_text()
+        for r in rows[1:]:
+            if r[0] == student:
+                assert f"`{r[2]}`: **{r[3]}**" in text
+    report = (root / "grades" / "report.html").read_text()
+    assert '<img src="data:image/svg+xml;base64,' in report and "Most common failures" in report
+    assert re.search(r'alt="[^"]*ex-softsign-derivative: 33% passed', report)
+
+
+def test_a_second_run_regrades_only_what_changed(gradebook, capsys):
+    root, kinds, args, rows = gradebook
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "graded 0 notebooks" in capsys.readouterr().out
+    student = next(s for s, k in kinds.items() if k == "untouched")
+    path = root / "class" / student / "homework" / "03_activation_functions.ipynb"
+    path.write_text(path.read_text().replace("replace this line with your solution", "(still to do)", 1))
+    assert main(args) == 0
+    assert "graded 1 notebooks" in capsys.readouterr().out
+    with open(root / "grades" / "grades.csv", newline="") as f:
+        assert list(csv.reader(f)) == rows  # the same verdicts
