@@ -85,7 +85,8 @@ def _limits_of(args):
 
     for name in ("timeout", "total_timeout", "memory"):
         if getattr(args, name) <= 0:
-            raise SystemExit(f"{PROG} {args.command}: --{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+            flag = "--" + name.replace("_", "-")
+            raise SystemExit(f"{PROG} {args.command}: {flag} must be > 0, got {getattr(args, name)}")
     return Limits(cell=args.timeout, total=args.total_timeout, memory=args.memory)
 
 

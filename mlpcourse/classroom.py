@@ -10,6 +10,8 @@ cannot cost it its grade. Results are cached by the notebook's bytes, the
 course's fingerprint and the limits: a second run regrades only what changed.
 """
 
+__all__ = ["CACHE", "CourseChanged", "Guard", "chapters_present", "find_submissions", "grade_class"]
+
 import hashlib
 import json
 import os
@@ -66,7 +68,6 @@ class Guard:
 
     def __init__(self):
         import mlpcore
-
         import mlpcourse
 
         self.hashed = [Path(mlpcore.__file__).parent, Path(mlpcourse.__file__).parent, course.book_dir()]
@@ -96,6 +97,7 @@ class Guard:
         return snap
 
     def fingerprint(self):
+        """One digest of every course file as it was when the guard started."""
         return hashlib.sha256(json.dumps(sorted(self.before.items())).encode()).hexdigest()
 
     def verify(self, everything=None):

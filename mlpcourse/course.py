@@ -16,6 +16,8 @@ from pathlib import Path
 from . import notebook
 from .exercises import has_checks
 
+__all__ = ["HERE", "UnknownChapter", "book_dir", "chapters", "answer_name", "Chapter", "chapter", "chapter_of_label"]
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -95,7 +97,8 @@ def chapter(stem):
     path = book_dir() / f"{stem}.ipynb"
     if not path.is_file() or not has_checks(stem):
         known = ", ".join(chapters())
-        raise UnknownChapter(f"{stem!r} is not a chapter of this course with checked exercises; the chapters are: {known}")
+        raise UnknownChapter(f"{stem!r} is not a chapter of this course with checked exercises; "
+                             f"the chapters are: {known}")
     return Chapter(stem, path)
 
 

@@ -42,6 +42,9 @@ class ReplayMiss(Exception):
 
 
 class Exercise:
+    """One registered check: its label, the function that judges an answer, and the
+    function ``inputs(rng)`` that draws the argument tuples (None for a value answer)."""
+
     def __init__(self, label, fn, inputs, module):
         self.label, self.fn, self.inputs, self.module = label, fn, inputs, module
 
@@ -72,6 +75,7 @@ def module_name(chapter):
 
 
 def has_checks(chapter):
+    """Whether ``chapter`` (a notebook stem) has a module of checks in ``mlpcourse/checks``."""
     return (CHECKS_DIR / f"{module_name(chapter)}.py").is_file()
 
 

@@ -96,7 +96,8 @@ def report(students, chapters, results, problems):
     body = [f"<tr><td>{e(c)}</td><td><code>{e(label)}</code></td>"
             + "".join(f"<td>{counts[h]}</td>" for h in head) + f"<td>{100 * rate:.0f}%</td></tr>"
             for c, label, counts, total, rate in table]
-    common = [f"<tr><td>{n}</td><td>{e(c)}</td><td><code>{e(label)}</code></td><td>{e(status)}</td><td>{e(msg)}</td></tr>"
+    common = [f"<tr><td>{n}</td><td>{e(c)}</td><td><code>{e(label)}</code></td>"
+              f"<td>{e(status)}</td><td>{e(msg)}</td></tr>"
               for (c, label, status, msg), n in failures.most_common(15)]
     alt = "; ".join(f"{label}: {100 * r:.0f}% passed" for label, r in rates)
     notes = "".join(f"<li>{e(p)}</li>" for p in problems)
@@ -104,7 +105,8 @@ def report(students, chapters, results, problems):
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Grading report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}}
-table{{border-collapse:collapse;margin:1rem 0;font-size:.9rem}}th,td{{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}}
+table{{border-collapse:collapse;margin:1rem 0;font-size:.9rem}}
+th,td{{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}}
 th{{background:#eef}}img{{max-width:100%}}code{{font-size:.85rem}}</style></head>
 <body><h1>Grading report</h1>
 <p>{len(students)} students, chapters {e(", ".join(chapters))}.</p>

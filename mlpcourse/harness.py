@@ -27,6 +27,8 @@ class TooLarge(ValueError):
 
 
 def encode(x, _budget=None, _depth=0):
+    """``x`` as plain JSON data (arrays, scalars, containers and networks tagged by kind;
+    anything else as an opaque stand-in); :class:`TooLarge` past the size budget."""
     import numpy as np
 
     budget = _budget if _budget is not None else [MAX_ITEMS]

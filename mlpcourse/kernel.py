@@ -8,6 +8,8 @@ runs one cell at a time under a wall-clock limit; a cell that does not stop
 when interrupted is ended by killing the kernel and every process it started.
 """
 
+__all__ = ["GRACE", "Outcome", "Sandbox"]
+
 import os
 import queue
 import shutil
@@ -76,7 +78,8 @@ class Sandbox:
             "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.dir), "TMPDIR": str(self.dir),
             "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.dir / "mpl"), "IPYTHONDIR": str(self.dir / "ipython"),
             "JUPYTER_RUNTIME_DIR": str(self.dir), "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
         km = _Manager(transport="ipc", ip=str(self.dir / "ipc"), connection_file=str(self.dir / "kernel.json"))
         km.launch_args = (str(self.memory),)

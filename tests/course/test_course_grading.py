@@ -94,4 +94,5 @@ def test_a_second_run_regrades_only_what_changed(gradebook, capsys):
     assert main(args) == 0
     assert "graded 1 notebooks" in capsys.readouterr().out
     with open(root / "grades" / "grades.csv", newline="") as f:
-        assert list(csv.reader(f)) == rows  # the same verdicts
+        again = list(csv.reader(f))
+    assert [r[:5] for r in again] == [r[:5] for r in rows]  # the same verdicts (the seconds may differ)
