@@ -63,7 +63,7 @@ def _chart(rates):
     labels = [label for label, _ in rates]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1))
     ax.barh(range(len(labels)), [100 * r for _, r in rates], color="#2a6f97")
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("students who passed (%)")
@@ -85,7 +85,7 @@ def report(students, chapters, results, problems):
             counts = Counter(row.status for s in students for row in results[(s, c)].rows if row.exercise == label)
             total = sum(counts.values())
             rate = (counts["passed"] + counts["flagged"]) / total if total else 0.0
-            rates.append((f"{c} / {label}", rate))
+            rates.append((f"{c} / {label}" if len(chapters) > 1 else label, rate))
             table.append((c, label, counts, total, rate))
         for s in students:
             for row in results[(s, c)].rows:
@@ -107,18 +107,21 @@ def report(students, chapters, results, problems):
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}}
 table{{border-collapse:collapse;margin:1rem 0;font-size:.9rem}}
 th,td{{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}}
-th{{background:#eef}}img{{max-width:100%}}code{{font-size:.85rem}}</style></head>
+th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
+.scroll{{overflow-x:auto}}</style></head>
 <body><h1>Grading report</h1>
 <p>{len(students)} students, chapters {e(", ".join(chapters))}.</p>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Pass rate per exercise</h2>
 <img src="{_chart(rates) if rates else ''}" alt="{e(alt)}">
+<div class="scroll" role="region" aria-label="counts per exercise" tabindex="0">
 <table><thead><tr><th scope="col">chapter</th><th scope="col">exercise</th>
 {"".join(f'<th scope="col">{h}</th>' for h in head)}<th scope="col">pass rate</th></tr></thead>
-<tbody>{"".join(body)}</tbody></table>
+<tbody>{"".join(body)}</tbody></table></div>
 <h2>Most common failures</h2>
+<div class="scroll" role="region" aria-label="most common failures" tabindex="0">
 <table><thead><tr><th scope="col">students</th><th scope="col">chapter</th><th scope="col">exercise</th>
 <th scope="col">status</th><th scope="col">message (first line)</th></tr></thead>
-<tbody>{"".join(common) or '<tr><td colspan="5">none</td></tr>'}</tbody></table>
+<tbody>{"".join(common) or '<tr><td colspan="5">none</td></tr>'}</tbody></table></div>
 </body></html>
 """

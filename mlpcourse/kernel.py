@@ -112,7 +112,8 @@ class Sandbox:
                     self.dead = True
                     code_ = self.km.provisioner.process.poll() if self.km.provisioner else None
                     return Outcome("died", now - start, stopped=True,
-                                   why=f"the kernel died (exit status {code_})")
+                                   why=f"the kernel died (exit status {code_}): the code called exit, "
+                                       f"or ran out of its {self.memory / 2**30:g} GiB of memory")
                 if interrupted_at is None and now > deadline:
                     self.km.interrupt_kernel()
                     interrupted_at = now

@@ -5,6 +5,7 @@ every exercise; a second run that regrades only what changed."""
 import csv
 import re
 
+import nbformat
 import pytest
 
 from mlpcourse import course, exercises
@@ -59,6 +60,20 @@ def test_the_check_cell_says_what_the_grader_says(gradebook):
             continue
         answer = (lambda *args: 0.125) if exercises.find(label).inputs else 0.125
         assert exercises.run_check(label, answer, seed=SEED) == (status, detail), (chapter, label)
+
+
+def test_with_the_reference_solution_the_check_cell_and_the_grader_both_say_passed(gradebook):
+    """The book's own check cells ran on the reference solutions (their stored output,
+    which nbval re-computes); the grader, on the same solutions pasted into the released
+    notebook, says passed too (or flagged, which is passed with a note)."""
+    _, kinds, _, rows = gradebook
+    solved = {(c, label): (status, detail) for s, c, label, status, detail, _ in rows[1:] if kinds[s] == "solved"}
+    for (c, label), (status, detail) in solved.items():
+        nb = nbformat.read(course.book_dir() / f"{c}.ipynb", as_version=4)
+        printed = ["".join(o.get("text", "") for o in cell.outputs) for cell in nb.cells
+                   if cell.cell_type == "code" and re.search(rf"^check\(\"{re.escape(label)}\"", cell.source, re.M)]
+        assert printed == [f"{label}: passed\n"], (c, label, printed)
+        assert status == "passed" and detail == "" or status == "flagged", (c, label, status, detail)
 
 
 def test_summary_feedback_and_report(gradebook):
