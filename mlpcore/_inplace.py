@@ -81,7 +81,8 @@ class InPlaceStep:
             if i < L - 1 or not fused:
                 a = self._activate(i, f[i], Z[i], A[i], D[i] if i < L - 1 else None)
 
-        # loss and output delta Delta^L, as MLP._loss_and_gradients computes them
+        # loss and output delta Delta^L, as MLP.loss and MLP.backward compute them (with a loss that takes
+        # Z^L, value_and_delta_logits gives both from one exponential)
         if fused:
             loss, delta = net.loss_fn.value_and_delta_logits(Yb, Z[L - 1])
         else:
@@ -97,7 +98,7 @@ class InPlaceStep:
             if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}); Z^{l-1} is not needed after, so it serves as scratch
                 delta = np.matmul(delta, W[i], out=D[i - 1])
                 self._chain(i - 1, f[i - 1], Z[i - 1], A[i - 1], delta, Z[i - 1])
-            for p, dp in ((W[i], self._dW[i]), (b[i], self._db[i])):  # as MLP._step
+            for p, dp in ((W[i], self._dW[i]), (b[i], self._db[i])):  # MLP.step's p -= lr * dp, with no temporary
                 dp *= lr
                 p -= dp
         return loss

@@ -34,37 +34,50 @@ import numpy as np
 
 from .network import Gradients
 
-__all__ = ["numerical_gradients", "relative_error", "max_relative_error"]
+__all__ = ["numerical_gradient", "numerical_gradients", "relative_error", "max_relative_error"]
 
 # order: pairs (k, c) of the stencil sum_k c [L(theta + k h) - L(theta - k h)] / h
 _STENCILS = {2: ((1, 1 / 2),), 4: ((1, 8 / 12), (2, -1 / 12))}
 
 
+def numerical_gradient(fn, P, h=1e-5, order=2):
+    """d fn / d P by central differences, for a scalar function ``fn`` of the array ``P``.
+
+    Each entry of ``P`` is nudged in place, ``fn(P)`` evaluated, and the entry
+    restored, so ``P`` is left exactly as it was (``fn`` may also read ``P``
+    through another reference, a network's weights for instance). ``order`` is 2
+    (the classic two-point formula) or 4 (the five-point stencil). Returns a
+    float64 array of the shape of ``P``.
+    """
+    if order not in _STENCILS:
+        raise ValueError(f"order must be 2 or 4, got {order}")
+    if not isinstance(P, np.ndarray) or P.dtype.kind != "f":
+        raise TypeError(f"P must be a numpy array of floats (it is changed in place), got {type(P).__name__}")
+    G = np.zeros(P.shape, dtype=np.float64)
+    for i in np.ndindex(P.shape):  # every entry, one at a time
+        saved = P[i]
+        total = 0.0
+        for k, c in _STENCILS[order]:
+            P[i] = saved + k * h
+            up = fn(P)
+            P[i] = saved - k * h
+            total += c * (up - fn(P))  # exactly 0 where fn is flat
+        P[i] = saved
+        G[i] = total / h
+    return G
+
+
 def numerical_gradients(net, X, Y, h=1e-5, order=2):
-    """dL/dW^l and dL/db^l by central differences over every parameter.
+    """dL/dW^l and dL/db^l by central differences over every parameter
+    (:func:`numerical_gradient` of the loss in each W^l and b^l).
 
     ``order`` is 2 (the classic two-point formula) or 4 (the five-point
     stencil). The network is left exactly as it was.
     """
-    if order not in _STENCILS:
-        raise ValueError(f"order must be 2 or 4, got {order}")
     X, Y = net._batch(X, Y)
-    result = {"weights": [], "biases": []}
-    for kind, params in (("weights", net.weights), ("biases", net.biases)):
-        for P in params:
-            G = np.zeros_like(P, dtype=np.float64)
-            for i in np.ndindex(P.shape):  # every parameter, one at a time
-                saved = P[i]
-                total = 0.0
-                for k, c in _STENCILS[order]:
-                    P[i] = saved + k * h
-                    up = net.loss(X, Y)
-                    P[i] = saved - k * h
-                    total += c * (up - net.loss(X, Y))  # exactly 0 where the loss is flat
-                P[i] = saved
-                G[i] = total / h
-            result[kind].append(G)
-    return Gradients(result["weights"], result["biases"])
+    loss = lambda _: net.loss(X, Y)  # noqa: E731  (the parameter is nudged in place, inside net)
+    return Gradients([numerical_gradient(loss, W, h, order) for W in net.weights],
+                     [numerical_gradient(loss, b, h, order) for b in net.biases])
 
 
 def relative_error(a, n, tiny=1e-30):

@@ -183,7 +183,7 @@ class MLP:
         return self._forward_pass(A)
 
     def _forward_pass(self, A):
-        # the forward pass proper, on a checked 2-D batch (the training loop calls it directly)
+        # the forward pass proper, on a 2-D batch that forward, loss and gradients have checked
         z, a = [], [A]
         for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
             Z = A @ W.T  # z^l = W^l a^{l-1} + b^l, one row per sample
@@ -241,13 +241,6 @@ class MLP:
                 delta = self.f(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
         return Gradients(nabla_w, nabla_b, deltas)
 
-    def _loss_and_gradients(self, fp, Y):
-        # the training loop's: the batch loss and the gradients from one forward pass
-        if self._fused:  # loss and output delta share one exponential of Z^L
-            loss, delta = self.loss_fn.value_and_delta_logits(Y, fp.z[self.L])
-            return loss, self._backward(fp, delta)
-        return self._loss_of(fp, Y), self.backward(fp, Y)
-
     def step(self, grads, lr):
         """Plain gradient descent: W^l <- W^l - lr dL/dW^l, b^l <- b^l - lr dL/db^l."""
         lr = positive_number(lr, "lr")
@@ -260,13 +253,6 @@ class MLP:
         for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
             for p, dp in zip(params, g):
                 p -= lr * dp
-
-    def _step(self, grads, lr):
-        # the training loop's step: the same arithmetic, reusing the gradient arrays (no temporaries)
-        for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
-            for p, dp in zip(params, g):
-                dp *= lr
-                p -= dp
 
     def fit(self, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
         """Train by gradient descent; see :func:`mlpcore.training.fit`."""

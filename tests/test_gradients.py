@@ -72,6 +72,23 @@ def test_numerical_gradients_leave_the_network_unchanged():
         np.testing.assert_array_equal(p, q)
 
 
+def test_numerical_gradient_of_any_scalar_function():
+    """d/dP of sum(P^3) is 3 P^2: the two-point rule has error O(h^2), the five-point O(h^4);
+    P is left as it was, and a copy that fn never sees would not be nudged at all."""
+    P = np.random.default_rng(3).normal(size=(3, 4))
+    before = P.copy()
+    exact = 3 * P**2
+    G2 = gradcheck.numerical_gradient(lambda A: float(np.sum(A**3)), P, h=1e-3)
+    G4 = gradcheck.numerical_gradient(lambda A: float(np.sum(A**3)), P, h=1e-3, order=4)
+    np.testing.assert_array_equal(P, before)
+    np.testing.assert_allclose(G2 - exact, 1e-6 * np.ones_like(P), rtol=1e-4)  # the O(h^2) term is exactly h^2
+    assert np.abs(G4 - exact).max() < 1e-9 < np.abs(G2 - exact).max()
+    with pytest.raises(TypeError, match="numpy array of floats"):
+        gradcheck.numerical_gradient(np.sum, [1.0, 2.0])
+    with pytest.raises(ValueError, match="order must be 2 or 4"):
+        gradcheck.numerical_gradient(np.sum, P, order=3)
+
+
 @given(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
     N=st.integers(1, 7),
