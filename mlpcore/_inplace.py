@@ -14,7 +14,10 @@ That readable code allocates every Z, A, Delta and gradient afresh for each
 batch. This module does the same operations, in the same order, on the same
 numbers, but into arrays made once per call of ``fit`` (numpy's ``out=``
 arguments and in-place operators), and it gathers a shuffled batch into a
-buffer instead of a new array. The result is the same to the last bit:
+buffer instead of a new array. Each activation brings its own in-place forms
+(:meth:`~mlpcore.activations.Activation.forward_into` and
+:meth:`~mlpcore.activations.Activation.backward_into`, defined in
+:mod:`mlpcore.activations` beside its readable f and f'). The result is the same to the last bit:
 ``tests/test_inplace.py`` compares the parameters after several steps with
 those of the readable path, with ``assert_array_equal``, for every activation
 and loss. It exists for speed only (the book's appendix on performance shows
@@ -24,8 +27,6 @@ where an epoch's time goes); to learn the algorithm, read :mod:`mlpcore.network`
 import math
 
 import numpy as np
-
-from . import activations
 
 
 class InPlaceStep:
@@ -47,18 +48,17 @@ class InPlaceStep:
         kept = n[1:-1] if fused else n[1:]
         self._A = [np.empty((batch_size, k), dtype) for k in kept]
         self._D = [np.empty((batch_size, k), dtype) for k in n[1:-1]]
+        self._S = [np.empty((batch_size, k), dtype) for k in n[1:-1]]  # the activations' scratch on the way back
         self._dW = [np.empty_like(W) for W in net.weights]
         self._db = [np.empty_like(b) for b in net.biases]
         self._W, self._b = list(net.weights), list(net.biases)  # the network's own arrays, updated in place
         self._f = [net.f(l) for l in range(1, net.L + 1)]
-        self._forward = [_FORWARD.get(_builtin(f)) for f in self._f]
-        self._slope = [_SLOPE.get(_builtin(f)) for f in self._f]
         self._views = {}
 
     def _rows(self, m):
         # the first m rows of every per-sample buffer (the last batch of an epoch may be smaller)
         if m not in self._views:
-            self._views[m] = [[a[:m] for a in arrays] for arrays in (self._Z, self._A, self._D)]
+            self._views[m] = [[a[:m] for a in arrays] for arrays in (self._Z, self._A, self._D, self._S)]
         return self._views[m]
 
     def gather(self, X, Y, rows):
@@ -70,16 +70,17 @@ class InPlaceStep:
     def __call__(self, Xb, Yb, lr):
         net, W, b, f = self.net, self._W, self._b, self._f
         L, fused = len(W), net._fused
-        Z, A, D = self._rows(len(Xb))
+        Z, A, D, S = self._rows(len(Xb))
 
         # forward pass: Z^l = A^{l-1} W^l^T + b^l, A^l = f(Z^l); A^L is not needed when the loss takes Z^L.
-        # The activation may need scratch memory: Delta^l's, which the backward pass fills later.
+        # A hidden activation's in-place form gets scratch memory: Delta^l's, which the backward pass fills
+        # later; the output layer's activation (no scratch) runs its readable f
         a = Xb
         for i in range(L):  # i = l - 1
             np.matmul(a, W[i].T, out=Z[i])
             Z[i] += b[i]
             if i < L - 1 or not fused:
-                a = self._activate(i, f[i], Z[i], A[i], D[i] if i < L - 1 else None)
+                a = f[i].forward_into(Z[i], A[i], D[i] if i < L - 1 else None)
 
         # loss and output delta Delta^L, as MLP.loss and MLP.backward compute them (with a loss that takes
         # Z^L, value_and_delta_logits gives both from one exponential)
@@ -95,80 +96,15 @@ class InPlaceStep:
         for i in range(L - 1, -1, -1):
             np.matmul(delta.T, A[i - 1] if i else Xb, out=self._dW[i])  # dL/dW^l = Delta^l^T A^{l-1}
             _sum(delta, axis=0, out=self._db[i])  # dL/db^l
-            if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}); Z^{l-1} is not needed after, so it serves as scratch
+            if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}), in place; Z^{l-1} is not needed after
                 delta = np.matmul(delta, W[i], out=D[i - 1])
-                self._chain(i - 1, f[i - 1], Z[i - 1], A[i - 1], delta, Z[i - 1])
+                f[i - 1].backward_into(Z[i - 1], A[i - 1], delta, S[i - 1])
             for p, dp in ((W[i], self._dW[i]), (b[i], self._db[i])):  # MLP.step's p -= lr * dp, with no temporary
                 dp *= lr
                 p -= dp
         return loss
 
-    def _activate(self, i, f, z, out, scratch):
-        if self._forward[i] is None or scratch is None:  # the output layer's activation: the readable f
-            out[...] = f.f(z)  # the backward pass reads A^l from out
-        else:
-            self._forward[i](z, out, scratch)
-        return out
-
-    def _chain(self, i, f, z, a, grad, scratch):
-        # grad *= f'(z), in place; f.backward(z, a, grad) computes the same numbers in a new array
-        if self._slope[i] is None:
-            grad[...] = f.backward(z, a, grad)
-        else:
-            self._slope[i](z, a, grad, scratch)
-
 
 # np.sum is a Python function that calls this ufunc method; called directly it saves a few microseconds a
 # call, which on a small network is a good part of a step
 _sum = np.add.reduce
-
-
-def _builtin(act):
-    """The activation's name when it is the library's own (custom ones take the readable path)."""
-    entry = activations._ELEMENTWISE.get(act.name)
-    return act.name if entry is not None and act._f is entry[0] and act._df is entry[1] else None
-
-
-def _sigmoid_into(z, out, e):
-    # activations.sigmoid, step by step into out: e = exp(-|z|), then 1 or e over 1 + e
-    np.abs(z, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    np.greater_equal(z, 0.0, out=out, casting="unsafe")  # 1.0 where z >= 0, else 0.0
-    np.maximum(out, e, out=out)  # 1 where z >= 0 (there e <= 1), e elsewhere: np.where(z >= 0, 1, e)
-    e += 1.0
-    out /= e
-
-
-_FORWARD = {  # f(z) into out, with the same operations as activations.get(name).f
-    "sigmoid": _sigmoid_into,
-    "tanh": lambda z, out, scratch: np.tanh(z, out=out),
-    "relu": lambda z, out, scratch: np.maximum(z, 0.0, out=out),
-    "identity": lambda z, out, scratch: np.multiply(z, 1.0, out=out),
-}
-
-
-def _sigmoid_slope(z, a, grad, t):
-    np.subtract(1.0, a, out=t)  # grad * (a * (1 - a))
-    np.multiply(a, t, out=t)
-    grad *= t
-
-
-def _tanh_slope(z, a, grad, t):
-    np.square(a, out=t)  # grad * (1 - a**2)
-    np.subtract(1.0, t, out=t)
-    grad *= t
-
-
-def _relu_slope(z, a, grad, t):
-    np.greater(z, 0.0, out=t, casting="unsafe")  # grad * where(z > 0, 1, 0)
-    grad *= t
-
-
-_SLOPE = {  # grad *= f'(z), with the same operations as activations.get(name).backward
-    "sigmoid": _sigmoid_slope,
-    "tanh": _tanh_slope,
-    "relu": _relu_slope,
-    "identity": lambda z, a, grad, t: None,  # grad * 1 is grad
-}
-

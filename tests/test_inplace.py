@@ -65,9 +65,43 @@ def test_same_bits_in_both_precisions_with_and_without_shuffling(dtype, shuffle)
         np.testing.assert_array_equal(a.weights[l], b.weights[l])
 
 
-def test_a_custom_activation_takes_the_readable_path():
-    cube = activations.Activation("cube", lambda z: z**3, lambda z: 3 * z**2)
-    assert _inplace._builtin(cube) is None
+def _cube(**kernels):
+    return activations.Activation("cube", lambda z: z * z * z, lambda z: 3.0 * z * z, **kernels)
+
+
+def test_a_new_activation_with_in_place_forms_runs_them_in_fit_with_the_same_bits():
+    """Adding an activation is one definition: f, f', and (optionally) its in-place forms."""
+    calls = {"f_into": 0, "slope_into": 0}
+
+    def cube_into(z, out, scratch):
+        calls["f_into"] += 1
+        np.multiply(z, z, out=out)  # (z * z) * z, as f
+        out *= z
+
+    def cube_slope_into(z, a, grad, t):
+        calls["slope_into"] += 1
+        np.multiply(z, 3.0, out=t)  # grad * ((3 z) z), as backward
+        t *= z
+        grad *= t
+
+    cube = _cube(f_into=cube_into, slope_into=cube_slope_into)
+    assert cube.has_inplace_forms
+    sizes = [2, 3, 3, 1]
+    X, Y = data(sizes, "mse")
+    X *= 0.3  # a cube of cubes grows fast: small inputs keep the loss finite
+    a = mlpcore.MLP(sizes, activation=cube, output_activation="identity", loss="mse", seed=0)
+    b = a.copy()
+    history = a.fit(X, Y, epochs=2, lr=0.01, batch_size=4)
+    assert history.batch_loss == readable_fit(b, X, Y, epochs=2, lr=0.01, batch_size=4)
+    for l in range(1, a.L + 1):
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+    batches = 2 * 6  # 23 samples in batches of 4, twice
+    assert calls == {"f_into": 2 * batches, "slope_into": 2 * batches}  # two hidden layers
+
+
+def test_a_new_activation_without_in_place_forms_gives_the_same_bits():
+    cube = _cube()
+    assert not cube.has_inplace_forms
     sizes = [2, 3, 1]
     X, Y = data(sizes, "mse")
     a = mlpcore.MLP(sizes, activation=cube, output_activation="identity", loss="mse", seed=0)
@@ -77,15 +111,29 @@ def test_a_custom_activation_takes_the_readable_path():
     np.testing.assert_array_equal(a.weights[1], b.weights[1])
 
 
+@pytest.mark.parametrize("name", HIDDEN)
+def test_every_builtin_activation_has_its_in_place_forms(name):
+    assert activations.get(name).has_inplace_forms, f"{name} has no f_into and slope_into in activations.py"
+
+
+EDGES = [-np.inf, -1000.0, -745.2, -40.0, -1.5, -1e-300, -0.0, 0.0, 1e-300, 0.7, 3.0, 40.0, 1000.0, np.inf, np.nan]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_in_place_sigmoid_matches_the_readable_one_at_the_edges(dtype):
-    z = np.array([-np.inf, -1000.0, -745.2, -40.0, -1e-300, -0.0, 0.0, 1e-300, 3.0, 40.0, 1000.0, np.inf, np.nan],
-                 dtype=dtype)
-    out, scratch = np.empty_like(z), np.empty_like(z)
-    with np.errstate(under="ignore"):
-        _inplace._sigmoid_into(z, out, scratch)
-        np.testing.assert_array_equal(out, activations.sigmoid(z))
-    assert out[0] == 0.0 and out[-2] == 1.0 and np.isnan(out[-1])
+@pytest.mark.parametrize("name", HIDDEN)
+def test_in_place_forms_give_the_readable_numbers_at_the_edges(name, dtype):
+    act = activations.get(name, alpha=0.3) if name in ("prelu", "elu") else activations.get(name)
+    with np.errstate(all="ignore"):
+        z = np.array(EDGES, dtype=dtype).reshape(3, 5)
+        grad = np.random.default_rng(0).normal(size=z.shape).astype(dtype)
+        a = act.f(z)
+        out = act.forward_into(z, np.empty_like(z), np.empty_like(z))
+        np.testing.assert_array_equal(out, a)
+        assert out.dtype == a.dtype
+        expected = act.backward(z, a, grad)
+        got = act.backward_into(z.copy(), a, grad.copy(), np.empty_like(z))
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
 
 
 def test_a_non_finite_loss_leaves_the_parameters_as_they_were():

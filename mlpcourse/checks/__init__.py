@@ -5,7 +5,7 @@ The checks of a chapter live in the module named after it
 :func:`mlpcourse.exercises.exercise`; they are imported when their chapter is
 checked. A check receives the student's answer (a value, or a stand-in for the
 student's function that replays its calls on the exercise's ``inputs``) and raises
-:class:`Failure` with a message naming the first failing input, the expected
+:class:`~mlpcourse.exercises.Failure` with a message naming the first failing input, the expected
 value and the value given. Every reference here is computed independently of the
 reference solution in the book (central differences, a fine grid, brute force),
 so a check never compares an answer with itself.
