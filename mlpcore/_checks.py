@@ -21,7 +21,8 @@ def as_array(value, name, dtype):
         if not np.isfinite(total):
             bad = np.argwhere(~np.isfinite(arr))
             if len(bad):
-                raise ValueError(f"{name} must be finite, got {arr[tuple(bad[0])]} at index {tuple(int(i) for i in bad[0])}")
+                at = tuple(int(i) for i in bad[0])
+                raise ValueError(f"{name} must be finite, got {arr[at]} at index {at}")
     return arr
 
 

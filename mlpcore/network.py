@@ -36,7 +36,7 @@ Example
 
 import numpy as np
 
-from . import activations, losses
+from . import _npz, activations, losses
 from ._checks import as_array, integer, positive_number
 
 __all__ = ["MLP", "Layers", "Gradients", "ForwardPass"]
@@ -271,17 +271,30 @@ class MLP:
         return new
 
     def save(self, path):
-        """Save architecture and parameters to a plain ``.npz`` file (no pickles)."""
-        from .io import save
-
-        save(self, path)
+        """Save architecture and parameters to a plain ``.npz`` file (no pickles; see :mod:`mlpcore.io`)."""
+        spec = lambda act: {"name": act.name, "params": act.params}  # noqa: E731
+        meta = {"sizes": list(self.sizes), "activation": spec(self.activation),
+                "output_activation": spec(self.output_activation), "loss": self.loss_fn.name,
+                "dtype": self.dtype.name}
+        arrays = {}
+        for l, W in self.weights.items():
+            arrays[f"W{l}"], arrays[f"b{l}"] = W, self.biases[l]
+        _npz.write(path, meta, arrays)
 
     @classmethod
     def load(cls, path):
-        """Rebuild a network saved with :meth:`save`."""
-        from .io import load
-
-        return load(path)
+        """Rebuild a network saved with :meth:`save`; raise ValueError for any other file."""
+        meta, arrays = _npz.read(path)
+        act, out = meta["activation"], meta["output_activation"]
+        net = cls(meta["sizes"], activation=activations.get(act["name"], **act["params"]),
+                  output_activation=activations.get(out["name"], **out["params"]), loss=meta["loss"],
+                  dtype=meta["dtype"])
+        for l in range(1, net.L + 1):
+            for key, params in ((f"W{l}", net.weights), (f"b{l}", net.biases)):
+                if key not in arrays:
+                    raise ValueError(f"{path} is not a complete mlpcore parameter file: {key} is missing")
+                params[l] = arrays[key]
+        return net
 
     # input checks -----------------------------------------------------------------
     def _inputs(self, X):
