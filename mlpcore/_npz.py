@@ -3,7 +3,7 @@
 It is read with ``allow_pickle=False``, so a file cannot run code, and anything
 that is not such a file is refused with a ValueError that says what it is. What
 goes into ``meta`` and the arrays (the network's architecture, ``W1, b1, ...``)
-is :meth:`mlpcore.MLP.save`'s business; this module only knows the container.
+is :meth:`mlpcore.network.MLP.save`'s business; this module only knows the container.
 """
 
 import json

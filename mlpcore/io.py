@@ -3,7 +3,7 @@
 The file holds numbers and strings only: the layer sizes, the names and
 constants of the activations, the loss, and the arrays ``W1, b1, ..., WL, bL``.
 Loading uses ``allow_pickle=False``, so a file cannot run code. These are the
-function forms of :meth:`mlpcore.MLP.save` and :meth:`mlpcore.MLP.load`, which
+function forms of :meth:`mlpcore.network.MLP.save` and :meth:`mlpcore.network.MLP.load`, which
 do the work (the file itself is written and read by ``mlpcore/_npz.py``).
 
 Example

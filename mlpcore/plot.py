@@ -15,7 +15,26 @@ import numpy as np
 
 from . import activations
 
-__all__ = ["activation_curves", "network_diagram", "loss_curve", "decision_boundary", "weight_images"]
+__all__ = ["activation_curves", "network_diagram", "loss_curve", "decision_boundary", "weight_images",
+           "WEIGHT_CMAP", "weight_colour", "weight_legend"]
+
+# One colour convention for weights in every figure: positive blue, negative red, the two ends of
+# this colour map (network_diagram draws its arrows in them, weight_images its pixels), each figure
+# saying so in a legend or a colour bar
+WEIGHT_CMAP = "RdBu"
+
+
+def weight_colour(w):
+    """The colour of a weight ``w`` in every figure: blue when positive, red when negative."""
+    return plt.get_cmap(WEIGHT_CMAP)(0.9 if w >= 0 else 0.1)
+
+
+def weight_legend(target, **kwargs):
+    """A legend on ``target`` (an Axes or a Figure) that states the colours of the weights."""
+    signs = [plt.Line2D([], [], color=weight_colour(s), lw=2, label=f"{name} weight")
+             for s, name in ((1, "positive"), (-1, "negative"))]
+    options = dict(title=r"width $\propto |w|$", ncols=2, frameon=False, fontsize=8, title_fontsize=8)
+    return target.legend(handles=signs, **{**options, **kwargs})
 
 
 def activation_curves(names, z=None, ncols=3, size=2.6):
@@ -48,7 +67,8 @@ def _break_jumps(y, jump=0.25):
 
 def network_diagram(net, ax=None, labels=True, fmt="{:.2f}"):
     """The network as circles and arrows, each arrow labelled with its weight
-    and each neuron with its bias; line width follows :math:`|w|`."""
+    and each neuron with its bias; line width follows :math:`|w|`, colour its sign
+    (blue positive, red negative, as the legend says)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(2.2 * len(net.sizes) + 1, 1.2 * max(net.sizes) + 1), layout="constrained")
     pos = {}
@@ -63,7 +83,7 @@ def network_diagram(net, ax=None, labels=True, fmt="{:.2f}"):
                 w = W[i, j]
                 ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(
                     arrowstyle="-|>", shrinkA=14, shrinkB=14, lw=0.5 + 2.5 * abs(w) / wmax,
-                    color="tab:red" if w < 0 else "tab:blue"))
+                    color=weight_colour(w)))
                 if labels:
                     t = 0.3 if (i + j) % 2 == 0 else 0.62  # stagger labels so crossing arrows stay readable
                     ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), fmt.format(w), fontsize=8, ha="center",
@@ -78,6 +98,7 @@ def network_diagram(net, ax=None, labels=True, fmt="{:.2f}"):
     ax.set_ylim(-max(net.sizes) / 2 - 0.2, max(net.sizes) / 2 + 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
+    weight_legend(ax, loc="upper center", bbox_to_anchor=(0.5, 0.0))
     return ax
 
 
@@ -121,9 +142,10 @@ def decision_boundary(net, X, Y, ax=None, resolution=200, margin=0.5):
     return ax
 
 
-def weight_images(W, shape, ncols=8, size=1.0, cmap="RdBu_r"):
+def weight_images(W, shape, ncols=8, size=1.0, cmap=WEIGHT_CMAP):
     """Each row of W (the incoming weights of one neuron) as an image of ``shape``,
-    on a colour scale symmetric about 0 (red positive, blue negative)."""
+    on a colour scale symmetric about 0 (blue positive, red negative, as the colour
+    bar says), each image scaled to its own largest :math:`|w|`."""
     W = np.asarray(W)
     nrows = -(-W.shape[0] // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False, layout="constrained")
@@ -135,4 +157,8 @@ def weight_images(W, shape, ncols=8, size=1.0, cmap="RdBu_r"):
         ax.set_yticks([])
     for ax in axes.flat[W.shape[0]:]:
         ax.set_visible(False)
+    scale = plt.cm.ScalarMappable(norm=plt.Normalize(-1, 1), cmap=cmap)
+    bar = fig.colorbar(scale, ax=axes, ticks=[-1, 0, 1], shrink=min(1.0, 3 / nrows + 0.3), aspect=30)
+    bar.ax.set_yticklabels([r"$-\max|w|$", "0", r"$+\max|w|$"], fontsize=7)
+    bar.set_label("weight", fontsize=8)
     return fig

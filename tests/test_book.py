@@ -100,3 +100,68 @@ def test_errata_cover_the_known_problems_and_link_to_proofs():
         if "(this copy)" in entry or "optical" in entry or "Typo" in entry:
             continue
         assert re.search(r"\]\(\d\d_\w+\.ipynb#[\w-]+\)|\{ref\}", entry), f"entry without a link to its proof: {entry[:80]}"
+
+
+
+def _code_lines(text):
+    """Lines of code with comments and all white space taken out (so that rewrapping a line
+    does not hide it), the short ones (``return x``) dropped."""
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"\s+", "", line.split("#", 1)[0])
+        if len(line) >= 12:
+            lines.append(line)
+    return lines
+
+
+def _library_bodies():
+    """(qualified name, body lines without the docstring) of every function and method of mlpcore."""
+    import ast
+
+    for path in sorted((ROOT / "mlpcore").glob("*.py")):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                if body:
+                    text = "\n".join(ast.get_source_segment(source, stmt) or "" for stmt in body)
+                    yield f"{path.stem}.{node.name}", _code_lines(text)
+
+
+def _chapter_code(path):
+    """Every piece of code a chapter shows, its code cells and the code blocks of its text,
+    as one string without comments or white space."""
+    text = []
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            text.append(source)
+        else:
+            text += re.findall(r"^```(?:python|py|ipython3)?\n(.*?)^```", source, re.S | re.M)
+    return "".join(_code_lines("\n".join(text)))
+
+
+def copies_in(code):
+    """The library functions two consecutive lines of whose body (50 characters or more
+    between them, white space aside) stand in ``code``."""
+    return sorted({name for name, body in _library_bodies() for a, b in zip(body, body[1:])
+                   if len(a + b) >= 50 and a + b in code})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_chapter_holds_a_copy_of_library_code(path):
+    """Where a chapter shows mlpcore's code it quotes the source (a literalinclude with
+    :pyobject:, or inspect.getsource), so that it cannot drift."""
+    copies = copies_in(_chapter_code(path))
+    assert not copies, f"{path.name} holds a copy of the body of {copies}; quote it from the source instead"
+
+
+def test_a_pasted_copy_is_found_even_rewrapped(tmp_path):
+    pasted = '''```python
+nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # shortened comment
+nabla_b[l - 1] = delta.sum(axis=0)
+```'''
+    cell = {"cells": [{"cell_type": "markdown", "source": pasted}]}
+    path = tmp_path / "pasted.ipynb"
+    path.write_text(json.dumps(cell))
+    assert copies_in(_chapter_code(path)) == ["network._backward"]

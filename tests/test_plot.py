@@ -38,4 +38,27 @@ def test_loss_curve_decision_boundary_and_weight_images():
     ax = plot.decision_boundary(net, X, Y)
     assert len(ax.collections) >= 2
     fig = plot.weight_images(np.arange(12.0).reshape(3, 4), (2, 2), ncols=2)
-    assert sum(ax.get_visible() for ax in fig.axes) == 3
+    assert sum(ax.get_visible() for ax in fig.axes) == 3 + 1  # three images and the colour bar
+
+
+def test_weights_have_one_colour_convention_stated_on_every_figure():
+    """Positive blue, negative red: the diagram's arrows, its legend and the images' colour bar agree."""
+    net = mlpcore.MLP([2, 2, 1])
+    net.weights[1] = [[0.5, -0.5], [1.0, -1.0]]
+    net.weights[2] = [[0.3, -0.3]]
+    ax = plot.network_diagram(net)
+    arrows = [a.arrow_patch.get_edgecolor() for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
+    weights = [w for W in net.weights for w in W.ravel()]  # the order the arrows are drawn in
+    cmap = plt.get_cmap(plot.WEIGHT_CMAP)
+    for w, colour in zip(weights, arrows, strict=True):
+        np.testing.assert_allclose(colour, cmap(0.9 if w >= 0 else 0.1))
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["positive weight", "negative weight"]
+    np.testing.assert_allclose(legend.get_lines()[0].get_color(), cmap(0.9))
+    fig = plot.weight_images(np.array([[1.0, -1.0, 0.5, 0.0]]), (2, 2), ncols=1)
+    image = fig.axes[0].images[0]
+    np.testing.assert_allclose(image.cmap(image.norm(1.0)), cmap(1.0))  # the largest positive weight: blue end
+    np.testing.assert_allclose(image.cmap(image.norm(-1.0)), cmap(0.0))  # the most negative: red end
+    bar = fig.axes[-1]
+    assert bar.get_ylabel() == "weight" and [t.get_text() for t in bar.get_yticklabels()][1] == "0"
+    assert cmap(0.9)[2] > cmap(0.9)[0] and cmap(0.1)[0] > cmap(0.1)[2]  # the positive end is blue, the negative red
