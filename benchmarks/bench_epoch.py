@@ -180,7 +180,7 @@ def lean_epoch(sizes, activation, X, Y, batch, dtype):
                 np.subtract(W1, dW1, out=W1)
                 np.subtract(b1, d.sum(axis=0), out=b1)
 
-    epoch.parameters = W1, b1, W2, b2  # for tests/test_benchmark.py: the same training as fit's
+    epoch.parameters = W1, b1, W2, b2  # for tests/library/test_benchmark.py: the same training as fit's
     return epoch
 
 

@@ -18,7 +18,7 @@ buffer instead of a new array. Each activation brings its own in-place forms
 (:meth:`~mlpcore.activations.Activation.forward_into` and
 :meth:`~mlpcore.activations.Activation.backward_into`, defined in
 :mod:`mlpcore.activations` beside its readable f and f'). The result is the same to the last bit:
-``tests/test_inplace.py`` compares the parameters after several steps with
+``tests/library/test_inplace.py`` compares the parameters after several steps with
 those of the readable path, with ``assert_array_equal``, for every activation
 and loss. It exists for speed only (the book's appendix on performance shows
 where an epoch's time goes); to learn the algorithm, read :mod:`mlpcore.network`.

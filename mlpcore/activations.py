@@ -36,7 +36,7 @@ class Activation:
     ``out``, the second multiplies ``grad`` by f'(z) in place; both may overwrite
     ``scratch``, and ``slope_into`` may overwrite ``z`` too. They must do the same
     operations as ``f`` and ``backward`` (the same numbers to the last bit:
-    ``tests/test_inplace.py``). Without them, :meth:`forward_into` and
+    ``tests/library/test_inplace.py``). Without them, :meth:`forward_into` and
     :meth:`backward_into` fall back to ``f`` and ``backward``, which give the same
     numbers through temporary arrays.
     """

@@ -1,6 +1,6 @@
 """The built website in a real browser (headless Chromium driven by Playwright).
 
-Run after the book is built: ``python -m pytest -m browser tests/test_site.py``.
+Run after the book is built: ``python -m pytest -m browser tests/website``.
 The README's default test command leaves these out (they need Chromium and a
 built site); ``.ci/run`` installs Debian's chromium and runs them explicitly.
 Screenshots of the home page and a chapter, in the light and the dark theme,
@@ -20,7 +20,7 @@ from mlpcourse.release import toc_entries
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -161,15 +161,15 @@ def test_both_themes_are_readable_and_screenshots(site, browser, mode, path):
 
 
 def test_external_links_are_listed():
-    """Every external link of the site is in tests/external_links.txt or built from the
+    """Every external link of the site is in tests/website/external_links.txt or built from the
     repository URL of _config.yml; none is fetched."""
     import yaml
 
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
     slug = repo.split("github.com/", 1)[1]
-    allowed = [line.strip() for line in (ROOT / "tests" / "external_links.txt").read_text().splitlines()
+    allowed = [line.strip() for line in (ROOT / "tests" / "website" / "external_links.txt").read_text().splitlines()
                if line.strip() and not line.startswith("#")]
     allowed += [repo, f"https://colab.research.google.com/github/{slug}/", f"https://mybinder.org/v2/gh/{slug}/"]
     found = {u for page in SITE.glob("**/*.html") for u in re.findall(r'href="(https?://[^"]+)"', page.read_text())}
     unlisted = sorted(u for u in found if not any(u.startswith(prefix) for prefix in allowed))
-    assert found and not unlisted, f"external links not listed in tests/external_links.txt: {unlisted}"
+    assert found and not unlisted, f"external links not listed in tests/website/external_links.txt: {unlisted}"

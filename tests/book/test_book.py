@@ -9,7 +9,7 @@ import pytest
 
 from mlpcourse.release import toc_entries
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import mlpcore
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_epoch  # noqa: E402
 
 
