@@ -17,7 +17,7 @@ from mlpcore.gradcheck import numerical_gradient
 
 from ..exercises import Failure, exercise
 
-__all__ = ["Failure", "exercise", "require_function", "require_network", "compare_arrays", "compare_function",
+__all__ = ["Failure", "exercise", "require_function", "require_network", "calls", "compare_arrays", "compare_function",
            "compare_value", "derivative", "slope_by_output", "gradient", "cases", "single"]
 
 
@@ -63,7 +63,21 @@ def compare_arrays(got, expected, where, rtol=1e-6, atol=1e-9, hint=None):
 
 
 def _copy(x):
-    return x.copy() if isinstance(x, np.ndarray) else x
+    return x.copy() if hasattr(x, "copy") else x  # arrays, networks, lists; numbers as they are
+
+
+def calls(answer, inputs, what, where):
+    """``(args, got, place)`` for each argument tuple in ``inputs``: the function ``answer``
+    (:func:`require_function` with ``what``) called on copies of the arguments, so that it
+    cannot change them for the reference, and ``place = where(*args)``, the words that name
+    this input in a message ("for z=0.5"). An answer that returns None fails at once."""
+    require_function(answer, what)
+    for args in inputs:
+        place = where(*args)
+        got = answer(*(_copy(a) for a in args))
+        if got is None:
+            raise Failure(f"{place}: the function returned None (missing return?)")
+        yield args, got, place
 
 
 def compare_function(answer, reference, inputs, rtol=1e-6, atol=1e-9, arg="z"):

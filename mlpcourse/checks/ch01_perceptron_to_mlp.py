@@ -9,7 +9,7 @@ counting connections and biases one by one.
 
 import numpy as np
 
-from . import Failure, _fmt, exercise, require_function, require_network
+from . import Failure, _fmt, calls, exercise, require_function, require_network
 
 TRUTH_TABLE = [(0, 0), (0, 1), (1, 0), (1, 1)]
 
@@ -112,11 +112,7 @@ def _mlp_parameters_inputs(rng):
 
 @exercise("ex-perceptron-mlp-parameters", inputs=_mlp_parameters_inputs)
 def _perceptron_mlp_parameters(answer, inputs):
-    require_function(answer, "a function n_parameters(sizes)")
-    for (sizes,) in inputs:
+    for (sizes,), got, _ in calls(answer, inputs, "a function n_parameters(sizes)", lambda s: f"for sizes={s}"):
         expected = _count_parameters(sizes)
-        got = answer(list(sizes))
-        if got is None:
-            raise Failure(f"for sizes={sizes} the function returned None (missing return?)")
         if isinstance(got, (bool, np.bool_)) or not float(got).is_integer() or int(got) != expected:
             raise Failure(f"for sizes={sizes}: expected {expected}, got {got!r}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from mlpcore import network
 
-from . import Failure, _fmt, compare_value, exercise, require_function, require_network
+from . import Failure, _fmt, calls, compare_value, exercise, require_network
 
 
 def _accuracy_reference(net, X, Y):
@@ -58,17 +58,15 @@ def _accuracy_cases(rng):
 
 @exercise("ex-boundary-accuracy", inputs=_accuracy_cases)
 def _boundary_accuracy(answer, inputs):
-    require_function(answer, "a function accuracy(net, X, Y)")
-    for net, X, Y in inputs:
+    def describe(net, X, Y):
+        return f"for a network of sizes {list(net.sizes)}, X of shape {X.shape}, Y of shape {Y.shape}"
+
+    for (net, X, Y), got, where in calls(answer, inputs, "a function accuracy(net, X, Y)", describe):
         expected = _accuracy_reference(net, X, Y)
-        got = answer(net.copy(), X.copy(), Y.copy())
-        where = f"a network of sizes {list(net.sizes)}, X of shape {X.shape}, Y of shape {Y.shape}"
-        if got is None:
-            raise Failure(f"for {where} the function returned None (missing return?)")
         if np.ndim(got) != 0:
-            raise Failure(f"for {where}: expected one number, got {_fmt(got)}")
+            raise Failure(f"{where}: expected one number, got {_fmt(got)}")
         if not math.isclose(float(got), expected, rel_tol=1e-12, abs_tol=1e-12):
-            raise Failure(f"for {where}: expected {expected:.6g}, got {float(got):.6g}"
+            raise Failure(f"{where}: expected {expected:.6g}, got {float(got):.6g}"
                           + (" (a fraction between 0 and 1, not a percentage?)" if float(got) > 1 else ""))
 
 

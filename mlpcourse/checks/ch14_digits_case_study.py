@@ -9,7 +9,7 @@ mistake. Inputs are fixed cases plus random labels and outputs.
 
 import numpy as np
 
-from . import Failure, _fmt, exercise, require_function
+from . import Failure, _fmt, calls, exercise
 
 
 def _softmax_rows(rng, n, k, scale=2.0):
@@ -54,13 +54,10 @@ def _confusion_inputs(rng):
 
 @exercise("ex-digits-confusion-matrix", inputs=_confusion_inputs)
 def _confusion_matrix(answer, inputs):
-    require_function(answer, "a function confusion_matrix_k(y_true, y_pred, k)")
-    for y_true, y_pred, k in inputs:
+    what = "a function confusion_matrix_k(y_true, y_pred, k)"
+    for (y_true, y_pred, k), got, where in calls(answer, inputs, what,
+                                                 lambda t, p, k: f"for y_true={_fmt(t)}, y_pred={_fmt(p)}, k={k}"):
         expected = _confusion_reference(y_true, y_pred, k)
-        got = answer(y_true.copy(), y_pred.copy(), k)
-        where = f"for y_true={_fmt(y_true)}, y_pred={_fmt(y_pred)}, k={k}"
-        if got is None:
-            raise Failure(f"{where} the function returned None (missing return?)")
         got = np.asarray(got)
         if got.shape != (k, k):
             raise Failure(f"{where}: expected shape {(k, k)}, got shape {got.shape}")
@@ -104,13 +101,11 @@ def _top_k_inputs(rng):
 
 @exercise("ex-digits-top-k-accuracy", inputs=_top_k_inputs)
 def _top_k_accuracy(answer, inputs):
-    require_function(answer, "a function top_k_accuracy(Y, Y_hat, k)")
-    for Y, P, k in inputs:
+    def describe(Y, P, k):
+        return f"for Y of shape {Y.shape}, k={k}" if len(Y) > 3 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}, k={k}"
+
+    for (Y, P, k), got, where in calls(answer, inputs, "a function top_k_accuracy(Y, Y_hat, k)", describe):
         expected = _top_k_reference(Y, P, k)
-        got = answer(Y.copy(), P.copy(), k)
-        where = f"for Y of shape {Y.shape}, k={k}" if len(Y) > 3 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}, k={k}"
-        if got is None:
-            raise Failure(f"{where} the function returned None (missing return?)")
         if np.ndim(got) != 0:
             raise Failure(f"{where}: expected one number (a fraction), got shape {np.shape(got)}")
         got = float(got)
@@ -155,13 +150,11 @@ def _most_confident_wrong_inputs(rng):
 
 @exercise("ex-digits-most-confident-wrong", inputs=_most_confident_wrong_inputs)
 def _most_confident_wrong(answer, inputs):
-    require_function(answer, "a function most_confident_wrong(Y, Y_hat)")
-    for Y, P in inputs:
+    def describe(Y, P):
+        return f"for Y of shape {Y.shape}" if len(Y) > 4 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}"
+
+    for (Y, P), got, where in calls(answer, inputs, "a function most_confident_wrong(Y, Y_hat)", describe):
         expected = _most_confident_wrong_reference(Y, P)
-        got = answer(Y.copy(), P.copy())
-        where = f"for Y of shape {Y.shape}" if len(Y) > 4 else f"for Y={_fmt(Y)}, Y_hat={_fmt(P)}"
-        if got is None:
-            raise Failure(f"{where} the function returned None (missing return?)")
         if np.ndim(got) != 0 or not float(got).is_integer():
             raise Failure(f"{where}: expected one row index (an integer), got {_fmt(got)}")
         if int(got) != expected:

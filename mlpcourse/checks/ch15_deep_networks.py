@@ -5,7 +5,7 @@ import numpy as np
 from mlpcore import activations
 from mlpcore.network import MLP
 
-from . import Failure, _fmt, compare_value, exercise, require_function
+from . import Failure, _fmt, calls, compare_value, exercise
 
 
 def _per_sample_bias_gradient_norms(net, X, Y, h=1e-6):
@@ -54,14 +54,10 @@ def _delta_norm_cases(rng):
 
 @exercise("ex-deep-delta-norms", inputs=_delta_norm_cases)
 def _delta_norms(answer, inputs):
-    require_function(answer, "a function")
-    for net, X, Y in inputs:
+    for (net, X, Y), got, where in calls(answer, inputs, "a function",
+                                         lambda net, X, Y: f"for {net!r} and a batch of {len(X)} samples"):
         expected = _per_sample_bias_gradient_norms(net, X, Y)
-        got = answer(net.copy(), X.copy(), Y.copy())
-        if got is None:
-            raise Failure(f"for {net!r} the function returned None (missing return?)")
         got = np.asarray(got, dtype=float)
-        where = f"for {net!r} and a batch of {len(X)} samples"
         if got.shape != expected.shape:
             raise Failure(
                 f"{where}: expected an array of shape {expected.shape} (one norm per layer 1..L), got shape {got.shape}"
