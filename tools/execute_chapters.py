@@ -7,6 +7,7 @@ their outputs: the stored outputs are what nbval compares against.
 
 import argparse
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -20,7 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # and the last bits of a dot product or of exp differ between them; a chaotic training run
 # then drifts in the third digit. Both are pinned to the AVX2 paths, which every such
 # machine has: the kernels of nbval (tests/conftest.py) and of this script inherit these.
+# (On other architectures the names mean nothing, and OpenBLAS would warn about them: nothing is pinned.)
 PINNED_CPU_PATHS = {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+
+
+def pin_cpu_paths():
+    """Put PINNED_CPU_PATHS into this process's environment (x86-64 only), for the kernels it starts."""
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        os.environ.update(PINNED_CPU_PATHS)
 
 
 def execute(path, timeout=600):
@@ -36,7 +44,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    os.environ.update(PINNED_CPU_PATHS)
+    pin_cpu_paths()
     paths = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     for path in paths:
         print(f"executing {path} ...", flush=True)
