@@ -43,7 +43,7 @@ def _normalise(code):
 def answer_name(cell_source, label):
     """The name that ``check("<label>", name)`` in a cell reads the answer from, or None."""
     try:
-        tree = ast.parse(cell_source)
+        tree = notebook.parse_code(cell_source)
     except SyntaxError:
         return None
     for node in ast.walk(tree):

@@ -99,7 +99,7 @@ def locate(code_cells, label, name):
         if f"exercise {label}: replace this line" in src:
             stub = i
         try:
-            tree = ast.parse(src)
+            tree = notebook.parse_code(src)
         except SyntaxError:
             if re.search(rf"^\s*(def\s+{re.escape(name)}\b|{re.escape(name)}\s*=)", src, re.M):
                 defines = i  # a solution cell with a syntax error still is the solution cell

@@ -7,11 +7,23 @@ markers ``### BEGIN SOLUTION`` and ``### END SOLUTION``, inside the gated
 that is checked automatically has a code cell ``check("<label>", answer)``.
 """
 
+import ast
 import re
+import threading
 
 import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+_PARSE = threading.Lock()
+
+
+def parse_code(source):
+    """``ast.parse(source)``, one thread at a time. The class grader grades notebooks in
+    threads, and CPython 3.11 before 3.11.9 can fail two ``ast.parse`` calls that run at
+    once with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905);
+    seen here in a grading run with ``--jobs 2``."""
+    with _PARSE:
+        return ast.parse(source)
 EXERCISE = re.compile(r"\{exercise\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")
 SOLUTION_START = re.compile(r"\{solution-start\}[ \t]+(\S+)")
 SOLUTION_END = re.compile(r"\{solution-end\}")
