@@ -165,3 +165,49 @@ nabla_b[l - 1] = delta.sum(axis=0)
     path = tmp_path / "pasted.ipynb"
     path.write_text(json.dumps(cell))
     assert copies_in(_chapter_code(path)) == ["network._backward"]
+
+
+def _exercise_titles(path):
+    """(label, title) of every exercise of a notebook, in order."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = "".join(cell["source"])
+            for title, label in re.findall(r"^`{3,}\{exercise\}[ \t]*([^\n]*)\n:label: (\S+)", source, re.M):
+                yield label, title
+
+
+def test_every_exercise_title_ends_with_its_difficulty():
+    """One to three stars at the end of the title, nothing else: the reader's only guide
+    to what an exercise asks before opening it."""
+    titles = [(p.name, label, title) for p in NOTEBOOKS for label, title in _exercise_titles(p)]
+    assert len(titles) > 60  # the parser found the exercises at all
+    wrong = [t for t in titles if not re.fullmatch(r"\S.*\S (★|★★|★★★)", t[2])]
+    assert not wrong, f"exercise titles without a difficulty of one to three stars at the end: {wrong}"
+
+
+def test_exercises_are_numbered_per_chapter():
+    """book/_ext/exercise_numbers.py numbers a chapter's exercises from its file name: chapter 3
+    has Exercise 3.1, 3.2, ...; the appendix A.1, ...; a page that is no chapter is left alone."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("exercise_numbers", BOOK / "_ext" / "exercise_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.chapter_number("book/03_activation_functions") == 3
+    assert module.chapter_number("book/16_computational_graph") == 16
+    assert module.chapter_number("book/appendix_performance") == "A"
+    assert module.chapter_number("book/errata") is None and module.chapter_number("book/intro") is None
+
+    class Env:  # what Sphinx's toctree collector leaves: figure numbers counted across the book
+        toc_fignumbers = {
+            "book/03_activation_functions": {"exercise": {"ex-a": (7,), "ex-b": (8,)}, "figure": {"f": (2,)}},
+            "book/appendix_performance": {"exercise": {"ex-c": (9,)}},
+            "book/teaching": {"exercise": {"ex-d": (10,)}},
+        }
+
+    env = Env()
+    module._renumber(None, env)
+    assert env.toc_fignumbers["book/03_activation_functions"] == {"exercise": {"ex-a": (3, 1), "ex-b": (3, 2)},
+                                                                 "figure": {"f": (2,)}}
+    assert env.toc_fignumbers["book/appendix_performance"]["exercise"] == {"ex-c": ("A", 1)}
+    assert env.toc_fignumbers["book/teaching"]["exercise"] == {"ex-d": (10,)}
