@@ -233,3 +233,27 @@ def test_errata_separate_errors_from_imprecisions():
                  if not re.search(p, sections[heading])]
     assert not misplaced, f"entries missing from their section: {misplaced}"
     assert "Keim" not in "".join(re.findall(r"^### (.*)$", sections["Errors"], re.M))
+
+
+def test_glue_from_another_page_names_a_format():
+    """MyST-NB reads `{glue:text}` as key:format, splitting at the last colon, so a
+    `path.ipynb::key` without a format is read as the key 'path.ipynb:' and fails to resolve;
+    every such role on a page or in a chapter must end in a format, and name a key stored in
+    that chapter's outputs."""
+    pages = [*BOOK.glob("*.md"), *NOTEBOOKS]
+    bare, unknown = [], []
+    for page in pages:
+        for role, path, rest in re.findall(r"\{glue:(text|md)?\}`([\w.]+\.ipynb)::([^`]+)`", page.read_text()):
+            key, _, fmt = rest.partition(":")
+            if not fmt:
+                bare.append(f"{page.name}: {path}::{rest}")
+            source = BOOK / path
+            stored = set()  # the keys the chapter's stored outputs hold, which the build reads
+            if source.is_file():
+                for cell in json.loads(source.read_text())["cells"]:
+                    for out in cell.get("outputs", []):
+                        stored.add(out.get("metadata", {}).get("scrapbook", {}).get("name"))
+            if key not in stored:
+                unknown.append(f"{page.name}: {path}::{key}")
+    assert not bare, f"glue roles from another page without a format (write ::key:d or ::key:.3f): {bare}"
+    assert not unknown, f"glue roles naming a key the chapter does not glue: {unknown}"
