@@ -146,3 +146,159 @@ def _seung_update(answer):
         raise Failure(f"expected {_fmt(expected)}, got {_fmt(got)}: the sign is flipped "
                       "(Seung's update adds eta * delta * x with delta = f'(u)(d - x))")
     compare_value(got, expected, rtol=1e-3, atol=1e-7)
+
+
+# ex-backprop-gradient-checker ---------------------------------------------------------------
+
+# the networks the checker is tried on: sizes, hidden activation, output activation, loss
+_CHECKER_NETS = [
+    ([2, 3, 1], "sigmoid", "sigmoid", "mse"),
+    ([3, 4, 2], "tanh", "identity", "squared_error"),
+    ([2, 3, 3], "softplus", "softmax", "cross_entropy"),
+    ([3, 2, 2, 1], "elu", "sigmoid", "binary_cross_entropy"),
+    ([2, 4, 3, 3, 2], "arctan", "identity", "mse"),
+]
+_KINDS = ("the true gradients", "the true gradients with one entry changed", "the true gradients doubled")
+
+
+def _checker_inputs(rng):
+    """(net, X, Y, grads_W, grads_b) for each network and each kind of given gradients: the true
+    ones (net.gradients), the true ones with one entry changed (a bias of layer 1, a weight of
+    layer 1, then a random parameter), and all of them doubled."""
+    from mlpcore.network import MLP
+
+    cases = []
+    for k, (sizes, act, out, loss) in enumerate(_CHECKER_NETS):
+        net = MLP(sizes, activation=act, output_activation=out, loss=loss, seed=int(rng.integers(1000)))
+        for l in range(1, net.L + 1):
+            net.biases[l] = rng.normal(scale=0.5, size=sizes[l])
+        X = rng.normal(size=(5, sizes[0]))
+        if loss == "cross_entropy":
+            Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=5)]
+        else:
+            Y = rng.uniform(size=(5, sizes[-1]))
+        g = net.gradients(X, Y)
+        gW, gb = [W.copy() for W in g.weights], [b.copy() for b in g.biases]
+        cases.append((net, X, Y, gW, gb))
+        # one entry changed: a bias of layer 1, a weight of layer 1, then anywhere
+        changed_W, changed_b = [W.copy() for W in gW], [b.copy() for b in gb]
+        kind = ("b", "W")[k] if k < 2 else ("W", "b")[int(rng.integers(2))]
+        layer = 0 if k < 2 else int(rng.integers(net.L))
+        P = (changed_W if kind == "W" else changed_b)[layer]
+        i = tuple(int(rng.integers(n)) for n in P.shape)
+        P[i] += rng.choice([-1.0, 1.0]) * rng.uniform(0.02, 0.5) * max(abs(P[i]), 1e-3)
+        cases.append((net, X, Y, changed_W, changed_b))
+        cases.append((net, X, Y, [2 * W for W in gW], [2 * b for b in gb]))
+    return cases
+
+
+def _reference_check(net, X, Y, grads_W, grads_b):
+    """The largest relative error, by mlpcore.gradcheck's central differences and measure."""
+    from mlpcore.gradcheck import numerical_gradients, relative_error
+
+    numeric = numerical_gradients(net, X, Y, h=1e-5)
+    given = [*grads_W, *grads_b]
+    return max(float(relative_error(a, n).max()) for a, n in zip(given, [*numeric.weights, *numeric.biases]))
+
+
+@exercise("ex-backprop-gradient-checker", inputs=_checker_inputs)
+def _gradient_checker(answer, inputs):
+    require_function(answer, "a function gradient_check(net, X, Y, grads_W, grads_b, h=1e-5)")
+    for k, (net, X, Y, gW, gb) in enumerate(inputs):
+        sizes = "-".join(str(n) for n in net.sizes)
+        where = (f"the {sizes} network ({net.activation.name}, {net.output_activation.name} output, "
+                 f"loss {net.loss_fn.name!r}) with {_KINDS[k % 3]}")
+        given = net.copy()  # the student's function may change what it is given: the reference must not see it
+        got = answer(given, X.copy(), Y.copy(), [W.copy() for W in gW], [b.copy() for b in gb])
+        if got is None:
+            raise Failure(f"for {where}: the function returned None (missing return?)")
+        changed = [float(np.max(np.abs(p - q))) for p, q in zip([*given.weights, *given.biases],
+                                                                 [*net.weights, *net.biases])]
+        if max(changed) > 0:
+            raise Failure(f"for {where}: the network's parameters changed (by up to {max(changed):.1e}); "
+                          "write each parameter's saved value back: nudging it by +h, -2h and +h "
+                          "does not always give back the same float")
+        try:
+            if np.ndim(got) != 0 or isinstance(got, (str, bytes, bool)):
+                raise TypeError
+            got = float(got)
+        except (TypeError, ValueError):
+            raise Failure(f"for {where}: expected a number (the largest relative error), got {got!r}") from None
+        expected = _reference_check(net, X, Y, gW, gb)
+        if k % 3 == 0:  # the true gradients: tiny, and of the reference's order of magnitude
+            if not (got < 1e-6 and expected / 100 <= got <= 100 * expected):
+                raise Failure(f"for {where}: expected a relative error below 1e-6, of the order of "
+                              f"{expected:.1e} (rounding in the central differences), got {got:.3g}")
+        elif not np.isclose(got, expected, rtol=1e-3, atol=0):
+            hint = ""
+            if k % 3 == 2 and np.isclose(got, 1 / 3, rtol=1e-2):
+                hint = (" (1/3 is |a - n| / (|a| + |n|) for a = 2n; the measure here divides by "
+                        "max(|a|, |n|), which gives 1/2)")
+            raise Failure(f"for {where}: expected {expected:.6g}, got {got:.6g}{hint}")
+
+
+# ex-backprop-batch-gradient -------------------------------------------------------------------
+
+
+def _mean_squared_error(weights, biases, X, Y):
+    """The mean over the rows of X of the squared error 1/2 sum_k (y_k - y_hat_k)^2, sigmoid layers."""
+    A = X
+    for W, b in zip(weights, biases):
+        A = _sigmoid(A @ W.T + b)
+    return 0.5 * np.sum((Y - A) ** 2) / len(X)
+
+
+def _batch_gradients(weights, biases, X, Y):
+    """dL/dW^l and dL/db^l of the mean loss by central differences, one parameter at a time."""
+    gW, gb = [], []
+    for l in range(len(weights)):
+        def in_W(P, l=l):
+            return _mean_squared_error(weights[:l] + [P] + weights[l + 1:], biases, X, Y)
+
+        def in_b(P, l=l):
+            return _mean_squared_error(weights, biases[:l] + [P] + biases[l + 1:], X, Y)
+
+        gW.append(gradient(in_W, weights[l], H))
+        gb.append(gradient(in_b, biases[l], H))
+    return gW, gb
+
+
+def _batch_inputs(rng):
+    """(weights, biases, X, Y) for random sigmoid networks of depth 1 to 4 and batches of 1, 5 and 17."""
+    cases = []
+    for depth in [1, 2, 3, 4]:
+        sizes = rng.integers(1, 5, size=depth + 1)
+        weights = [rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])]
+        biases = [rng.normal(size=n) for n in sizes[1:]]
+        for N in [1, 5, 17]:
+            cases.append((weights, biases, rng.normal(size=(N, sizes[0])), rng.uniform(size=(N, sizes[-1]))))
+    return cases
+
+
+@exercise("ex-backprop-batch-gradient", inputs=_batch_inputs)
+def _batch_gradient(answer, inputs):
+    require_function(answer, "a function batch_backprop(weights, biases, X, Y)")
+    for weights, biases, X, Y in inputs:
+        N = len(X)
+        shapes = " -> ".join(str(n) for n in [weights[0].shape[1]] + [W.shape[0] for W in weights])
+        eW, eb = _batch_gradients(weights, biases, X, Y)
+        got = answer([W.copy() for W in weights], [b.copy() for b in biases], X.copy(), Y.copy())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Failure(f"network {shapes}, N={N}: expected two lists (weight gradients, bias gradients), "
+                          f"got {got!r}")
+        gW, gb = got
+        for kind, g, e in [("weight", gW, eW), ("bias", gb, eb)]:
+            if g is None or len(g) != len(e):
+                raise Failure(f"network {shapes}, N={N}: expected a list of {len(e)} {kind} gradients, got {g!r}")
+            for l, (gl, el) in enumerate(zip(g, e), start=1):
+                what = f"network {shapes}, a batch of N={N}, the {kind} gradient of layer {l}"
+
+                def hint(x, el=el, N=N):
+                    if np.allclose(x, -el, rtol=1e-5, atol=1e-8):
+                        return " (the sign is flipped: the book's delta is +dl/dz, with y_hat - y at the output)"
+                    if N > 1 and np.allclose(x, N * el, rtol=1e-5, atol=1e-8):
+                        return (" (N times the expected value: that is the gradient of the sum of the "
+                                "per-sample losses; the loss is their mean)")
+                    return ""
+
+                compare_arrays(gl, el, what, rtol=1e-5, atol=1e-8, hint=hint)

@@ -106,3 +106,160 @@ def _max_lr(answer):
             raise RuntimeError("the search grid does not reach the limit")
         low, high = etas[last], etas[last + 1]
     compare_value(answer, (low + high) / 2, rtol=1e-3)
+
+
+# ex-gd-training-loop ------------------------------------------------------------------------
+
+
+def _loop_inputs(rng):
+    """(net, X, Y, epochs, lr, batch_size, seed): N not a multiple of B, B = 1, B = N (as an
+    integer and as None), several seeds; networks with different activations and losses."""
+    nets = [MLP([2, 4, 1], activation="tanh", output_activation="sigmoid", loss="mse", seed=1),
+            MLP([3, 5, 2], activation="relu", output_activation="identity", loss="squared_error", seed=2),
+            MLP([2, 3, 3], activation="sigmoid", output_activation="softmax", loss="cross_entropy", seed=3)]
+    fixed = [(0, 10, 3, 0), (0, 12, 1, 1), (1, 9, 9, 2), (1, 9, None, 3), (2, 20, 6, 4), (2, 20, 6, 5),
+             (0, 17, 16, 6)]
+    random = [(int(rng.integers(3)), int(N), int(rng.integers(1, N + 1)), int(rng.integers(1000)))
+              for N in rng.integers(5, 31, size=3)]
+    cases = []
+    for k, N, B, seed in fixed + random:
+        net = nets[k].copy()
+        X = rng.normal(size=(N, net.sizes[0]))
+        if net.loss_fn.name == "cross_entropy":
+            Y = np.eye(net.sizes[-1])[rng.integers(0, net.sizes[-1], size=N)]
+        else:
+            Y = rng.uniform(size=(N, net.sizes[-1]))
+        cases.append((net, X, Y, 3, 0.3, B, seed))
+    return cases
+
+
+def _by_hand(net, X, Y, epochs, lr, B, orders):
+    """net trained with net.gradients and net.step, the samples of epoch e in the order orders(e),
+    cut into consecutive batches of B."""
+    for e in range(epochs):
+        order = orders(e)
+        for start in range(0, len(order), B):
+            rows = order[start : start + B]
+            net.step(net.gradients(X[rows], Y[rows]), lr)
+    return net
+
+
+def _loop_variants(net, X, Y, epochs, lr, B, seed):
+    """What common slips give: (description of the slip, network it trains)."""
+    N = len(X)
+    B = N if B is None else B
+    once = np.random.default_rng(seed).permutation(N)
+    fresh = np.random.default_rng(seed)
+    perms = [fresh.permutation(N) for _ in range(epochs)]
+    k = N // B * B
+    return [
+        ("the samples were visited in their given order (no shuffling); draw a random permutation "
+         "every epoch", _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: np.arange(N))),
+        ("every epoch visited the samples in the same order; fit makes one generator "
+         "default_rng(seed) before the first epoch and draws a new permutation from it each epoch",
+         _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: once)),
+        ("the last, smaller batch was left out; fit trains on it too",
+         _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: perms[e][:k])),
+    ]
+
+
+def _same_network(a, b, rtol):
+    return all(np.allclose(p, q, rtol=rtol, atol=0) for p, q in zip([*a.weights, *a.biases], [*b.weights, *b.biases]))
+
+
+@exercise("ex-gd-training-loop", inputs=_loop_inputs)
+def _training_loop(answer, inputs):
+    require_function(answer, "a function train(net, X, Y, epochs, lr, batch_size, seed)")
+    # The notebook's solution equals fit bit for bit. Here the reference is computed in the
+    # grader's process and the answer in the student's kernel, which may run other BLAS code
+    # paths (AVX2 against AVX-512, a different thread count): compared to 1e-12, not bit for bit.
+    rtol = 1e-12
+    for net, X, Y, epochs, lr, B, seed in inputs:
+        call = (f"train(<{'-'.join(map(str, net.sizes))} {net.activation.name} network>, X of {len(X)} samples, "
+                f"Y, epochs={epochs}, lr={lr}, batch_size={B}, seed={seed})")
+        expected = net.copy()
+        expected.fit(X, Y, epochs=epochs, lr=lr, batch_size=B, seed=seed)
+        given = net.copy()
+        got = answer(given, X.copy(), Y.copy(), epochs, lr, B, seed)
+        if got is None:
+            raise Failure(f"{call} returned None (missing return net?)")
+        if type(got).__name__ != "MLP" or tuple(got.sizes) != tuple(net.sizes):
+            raise Failure(f"{call}: expected the trained network (an mlpcore.MLP), got {got!r}")
+        if not _same_network(got, expected, rtol):
+            for slip, variant in _loop_variants(net, X, Y, epochs, lr, B, seed):
+                if _same_network(got, variant, 1e-9):
+                    raise Failure(f"{call}: the network differs from what fit trains: {slip}")
+            gap = max(float(np.max(np.abs(p - q) / np.maximum(np.abs(q), 1e-300)))
+                      for p, q in zip([*got.weights, *got.biases], [*expected.weights, *expected.biases]))
+            raise Failure(f"{call}: the network differs from what net.fit(X, Y, epochs={epochs}, lr={lr}, "
+                          f"batch_size={B}, seed={seed}) trains (largest relative difference {gap:.1e})")
+        if not _same_network(given, expected, rtol):
+            raise Failure(f"{call}: the returned network is right, but the network passed in was not trained; "
+                          "train it in place (as fit does) and return it")
+
+
+# ex-gd-stable-lr ----------------------------------------------------------------------------
+
+
+def _mse_of_linear(theta, X, y):
+    """The mse of the linear neuron y_hat = X w + b, theta = (w, b)."""
+    return float(np.mean((X @ theta[:-1] + theta[-1] - y) ** 2))
+
+
+def _hessian_by_differences(X, y, h=0.5):
+    """The Hessian of the mse in theta = (w, b) by central second differences of the loss. The loss
+    is quadratic, so they are exact up to rounding for any h; a large h keeps the rounding small."""
+    P = X.shape[1] + 1
+    Hs, theta, E = np.empty((P, P)), np.zeros(P), np.eye(P) * h
+    for i in range(P):
+        for j in range(P):
+            Hs[i, j] = (_mse_of_linear(theta + E[i] + E[j], X, y) - _mse_of_linear(theta + E[i] - E[j], X, y)
+                        - _mse_of_linear(theta - E[i] + E[j], X, y)
+                        + _mse_of_linear(theta - E[i] - E[j], X, y)) / (4 * h * h)
+    return (Hs + Hs.T) / 2
+
+
+def _stable_lr_inputs(rng):
+    """(X, Y): the four points of XOR, then random sets of 1 to 3 inputs, 8 to 30 samples,
+    with inputs away from 0 (the bias then matters)."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    cases = [(X, np.array([[0.0], [1.0], [1.0], [0.0]]))]
+    for n0 in rng.permutation([1, 2, 3])[:2]:
+        N = int(rng.integers(8, 31))
+        X = rng.normal(loc=rng.uniform(-2, 2, size=n0), scale=rng.uniform(0.3, 1.5, size=n0), size=(N, n0))
+        cases.append((X, rng.normal(size=(N, 1))))
+    return cases
+
+
+@exercise("ex-gd-stable-lr", inputs=_stable_lr_inputs)
+def _stable_lr(answer, inputs):
+    require_function(answer, "a function stable_learning_rates(X, Y)")
+    for k, (X, Y) in enumerate(inputs):
+        where = "XOR" if k == 0 else f"a random set of N={len(X)} samples with n_0={X.shape[1]} inputs"
+        c = np.linalg.eigvalsh(_hessian_by_differences(X, Y[:, 0]))
+        expected = 2 / c[-1]
+        if k == 0 and not np.isclose(expected, (7 - np.sqrt(33)) / 2, rtol=1e-9):  # pragma: no cover
+            raise RuntimeError("the check's Hessian of XOR is wrong")
+        got = answer(X.copy(), Y.copy())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Failure(f"for {where}: expected a pair (eta_experiment, eta_derived), got {got!r}")
+        try:
+            eta_exp, eta_der = (float(v) for v in got)
+        except (TypeError, ValueError):
+            raise Failure(f"for {where}: expected two numbers (eta_experiment, eta_derived), got {got!r}") from None
+        if not np.isclose(eta_der, expected, rtol=1e-6, atol=0):
+            slips = [(1 / c[-1], "1/c_max, where one step lands on the minimum along the steepest direction; "
+                                 "the limit is where the factor 1 - eta c_max reaches -1"),
+                     (2 / c[0], "2/c_min: the largest eigenvalue decides, not the smallest"),
+                     (4 / c[-1], "4/c_max: the Hessian of the mse is (2/N) X~^T X~, with the factor 2"),
+                     (2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X)[-1],
+                      "the Hessian without the bias: b is a parameter too (the column of ones in X~)")]
+            hint = next((f" ({why})" for value, why in slips if np.isclose(eta_der, value, rtol=1e-6)), "")
+            raise Failure(f"for {where}: eta_derived should be 2/c_max = {expected:.6g}, got {eta_der:.6g}{hint}")
+        if not np.isclose(eta_exp, expected, rtol=0.03, atol=0):
+            hint = ""
+            if np.isclose(eta_exp, 1 / c[-1], rtol=0.03):
+                hint = (" (about 1/c_max: above it gradient descent overshoots, but it still converges "
+                        "up to 2/c_max)")
+            raise Failure(f"for {where}: eta_experiment should lie within 3 % of the limit {expected:.4g}, "
+                          f"got {eta_exp:.4g}{hint}")
