@@ -6,7 +6,7 @@
 MLP([2, 2, 1], activation='sigmoid', output_activation='sigmoid', loss='mse')
 """
 
-from . import activations, data, gradcheck, losses
+from . import activations, data, gradcheck, losses, optimizers
 from .io import load, save
 from .network import MLP, ForwardPass, Gradients, Layers
 from .training import DivergenceError, History, fit
@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Layers", "Gradients", "ForwardPass", "History", "DivergenceError", "fit", "load", "save",
-    "activations", "losses", "gradcheck", "data",
+    "activations", "losses", "gradcheck", "data", "optimizers",
 ]
 
 

@@ -41,3 +41,20 @@ def integer(value, name, low, high=None):
         limits = f">= {low}" if high is None else f"between {low} and {high}"
         raise ValueError(f"{name} must be {limits}, got {value}")
     return int(value)
+
+
+def nonnegative_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be >= 0 and finite, got {value}")
+    return float(value)
+
+
+def fraction(value, name):
+    """A real number in [0, 1), such as a decay rate beta."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not 0 <= value < 1:  # nan fails this too
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)

@@ -35,6 +35,8 @@ class InPlaceStep:
     ``step.gather(X, Y, rows)`` copies the batch's rows into the step's
     buffers; ``step(Xb, Yb, lr)`` does the forward pass, the backward pass and
     the update in place and returns the batch loss (a float).
+    ``step(Xb, Yb, None, optimizer)`` updates with an optimizer of
+    :mod:`mlpcore.optimizers` instead, which keeps its own state.
     """
 
     def __init__(self, net, batch_size):
@@ -67,7 +69,7 @@ class InPlaceStep:
         # mode="clip": rows come from a permutation, so they are valid, and numpy skips a buffered copy
         return X.take(rows, axis=0, out=self._X[:m], mode="clip"), Y.take(rows, axis=0, out=self._Y[:m], mode="clip")
 
-    def __call__(self, Xb, Yb, lr):
+    def __call__(self, Xb, Yb, lr, optimizer=None):
         net, W, b, f = self.net, self._W, self._b, self._f
         L, fused = len(W), net._fused
         Z, A, D, S = self._rows(len(Xb))
@@ -91,6 +93,8 @@ class InPlaceStep:
             delta = f[L - 1].backward(Z[L - 1], a, net.loss_fn.df(Yb, a))
         if not math.isfinite(loss):  # diverged: leave the parameters as they were, fit reports it
             return loss
+        if optimizer is not None:
+            optimizer._count()  # step t of the optimizer, which keeps its own state
 
         # backward pass and update, layer L down to 1; W^l changes only after Delta^{l-1} used it
         for i in range(L - 1, -1, -1):
@@ -99,6 +103,10 @@ class InPlaceStep:
             if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}), in place; Z^{l-1} is not needed after
                 delta = np.matmul(delta, W[i], out=D[i - 1])
                 f[i - 1].backward_into(Z[i - 1], A[i - 1], delta, S[i - 1])
+            if optimizer is not None:  # the optimizer's own update, the one its step(net, grads) makes
+                optimizer._update(("weights", i + 1), W[i], self._dW[i])
+                optimizer._update(("biases", i + 1), b[i], self._db[i])
+                continue
             for p, dp in ((W[i], self._dW[i]), (b[i], self._db[i])):  # MLP.step's p -= lr * dp, with no temporary
                 dp *= lr
                 p -= dp

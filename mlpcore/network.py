@@ -254,12 +254,13 @@ class MLP:
             for p, dp in zip(params, g):
                 p -= lr * dp
 
-    def fit(self, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
-        """Train by gradient descent; see :func:`mlpcore.training.fit`."""
+    def fit(self, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
+        """Train by gradient descent (``lr=``) or with an optimizer of :mod:`mlpcore.optimizers`
+        (``optimizer=``); see :func:`mlpcore.training.fit`."""
         from .training import fit
 
         return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                   progress=progress)
+                   progress=progress, optimizer=optimizer)
 
     # copies and files -------------------------------------------------------------
     def copy(self):

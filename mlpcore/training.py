@@ -3,7 +3,9 @@
 One epoch is one pass through the training set in batches of ``batch_size``
 samples (the last batch may be smaller). For each batch: forward pass, backward
 pass, one gradient-descent step. ``batch_size=None`` is batch learning (one step
-per epoch), ``batch_size=1`` is online learning (one step per sample).
+per epoch), ``batch_size=1`` is online learning (one step per sample). With
+``optimizer=`` (one of :mod:`mlpcore.optimizers`) instead of ``lr=``, the step is
+that optimizer's update.
 
 Example
 -------
@@ -21,6 +23,7 @@ import numpy as np
 
 from ._checks import integer, positive_number
 from ._inplace import InPlaceStep
+from .optimizers import Optimizer
 
 __all__ = ["fit", "History", "DivergenceError"]
 
@@ -45,7 +48,7 @@ class History:
         return f"History({len(self.loss)} epochs, {len(self.batch_loss)} updates{last})"
 
 
-def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=False):
+def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
     """Train ``net`` in place by gradient descent and return a :class:`History`.
 
     Parameters
@@ -54,6 +57,7 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
     epochs : int >= 1
     lr : float > 0
         The learning rate eta of :math:`W \\leftarrow W - \\eta\\, \\partial L / \\partial W`.
+        Give either ``lr`` or ``optimizer``, not both.
     batch_size : int in [1, N] or None
         None: the whole set in one batch.
     shuffle : bool
@@ -62,6 +66,10 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
     progress : bool
         Show a tqdm progress bar over the epochs (off by default, so that
         notebook outputs stay deterministic).
+    optimizer : an optimizer of :mod:`mlpcore.optimizers`, optional
+        Its update instead of plain gradient descent (``optimizer=SGD(lr)`` is
+        ``lr=lr``, bit for bit). It keeps its state between calls of ``fit`` on
+        the same network, so that two calls train as one.
 
     Raises
     ------
@@ -72,10 +80,21 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
     X, Y = net._batch(X, Y)
     N = X.shape[0]
     epochs = integer(epochs, "epochs", 1)
-    lr = positive_number(lr, "lr")
+    if (lr is None) == (optimizer is None):
+        given = "both" if optimizer is not None else "neither"
+        raise TypeError(f"fit needs exactly one of lr (plain gradient descent) and optimizer "
+                        f"(mlpcore.optimizers), got {given}")
+    if optimizer is None:
+        lr = positive_number(lr, "lr")
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError("optimizer must be one of mlpcore.optimizers (SGD, Momentum, Adam), "
+                        f"got {type(optimizer).__name__}")
     batch_size = N if batch_size is None else integer(batch_size, "batch_size", 1, N)
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    if optimizer is not None:
+        optimizer._bind(net)  # refuses an optimizer that holds another network's state
+        lr = optimizer.lr  # for the message of a divergence
     rng = np.random.default_rng(seed)
     step = InPlaceStep(net, batch_size)  # net.gradients + net.step, in arrays allocated once
     history = History()
@@ -96,7 +115,7 @@ def fit(net, X, Y, epochs, lr, batch_size=None, shuffle=True, seed=0, progress=F
                         Xb, Yb = step.gather(X, Y, order[start : start + batch_size])
                     else:  # consecutive samples: views, no copy
                         Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
-                    batch_loss = step(Xb, Yb, lr)  # forward pass, loss, backward pass, update
+                    batch_loss = step(Xb, Yb, lr, optimizer)  # forward pass, loss, backward pass, update
                     if not math.isfinite(batch_loss):
                         raise _diverged(epoch, lr, f"loss {batch_loss}")
                     history.batch_loss.append(batch_loss)

@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
-           "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
+           "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
            "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.classroom", "mlpcourse.gradebook", "mlpcourse.ci",
            "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples"]
 

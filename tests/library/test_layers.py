@@ -10,7 +10,7 @@ PACKAGE = Path(mlpcore.__file__).parent
 # bottom to top; a module may import its own layer's modules and the ones below
 LAYERS = [
     {"_checks", "_npz", "activations"},
-    {"losses", "_inplace", "data"},
+    {"losses", "_inplace", "data", "optimizers"},
     {"network"},
     {"training", "gradcheck", "io", "plot"},
 ]
