@@ -12,8 +12,9 @@ OUTPUT_LOSS = [("sigmoid", "mse"), ("identity", "squared_error"), ("softmax", "c
                ("sigmoid", "binary_cross_entropy"), ("tanh", "mse")]
 
 
-def readable_fit(net, X, Y, epochs, lr, batch_size, shuffle=True, seed=0):
-    """fit written with the public, allocating methods: the reference."""
+def readable_fit(net, X, Y, epochs, lr, batch_size, shuffle=True, seed=0, optimizer=None):
+    """fit written with the public, allocating methods: the reference (with ``optimizer``,
+    its ``step(net, grads)`` instead of ``net.step(grads, lr)``; ``lr`` is then unused)."""
     rng = np.random.default_rng(seed)
     losses = []
     for _ in range(epochs):
@@ -21,7 +22,11 @@ def readable_fit(net, X, Y, epochs, lr, batch_size, shuffle=True, seed=0):
         for start in range(0, len(X), batch_size):
             rows = order[start:start + batch_size]
             losses.append(net.loss(X[rows], Y[rows]))
-            net.step(net.gradients(X[rows], Y[rows]), lr)
+            grads = net.gradients(X[rows], Y[rows])
+            if optimizer is None:
+                net.step(grads, lr)
+            else:
+                optimizer.step(net, grads)
     return losses
 
 
