@@ -1,10 +1,70 @@
-"""A local Sphinx extension with one fix for the website.
+"""A local Sphinx extension with the website's fixes (registered in _config.yml, sphinx.local_extensions).
 
-sphinx-thebe's configuration script is added to every page twice in a
-Jupyter Book build (once with the file name ``None``, once with ``''``), and
-the browser then stops on the second ``const THEBE_JS_URL`` ("Identifier has
-already been declared"). Each script is kept once.
+Each fix below says what it mends and, where the cause is upstream, which package and version. The
+stylesheet and the script that go with them are book/_static/site.css and book/_static/site.js,
+added to every page from here.
+
+- Scripts: sphinx-thebe's configuration script is added to every page twice in a Jupyter Book build
+  (once with the file name ``None``, once with ``''``), and the browser then stops on the second
+  ``const THEBE_JS_URL`` ("Identifier has already been declared"). Each script is kept once.
+- Solutions: the reference solutions' ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines (nbgrader's
+  markers, which ``python -m mlpcourse release`` needs in the notebooks) are left out of the code
+  cells that the website shows.
+- Exercises: sphinx-exercise 1.2 gives the content section of every exercise and every solution the
+  same id (``exercise-content``, ``solution-content``: sphinx_exercise/directive.py and
+  transforms.py), so a page with several exercises repeats an id. Each gets its own
+  (``<exercise label>-content``).
+- Bibliography: docutils' HTML5 writer marks the citation list ``role="list"`` and each entry
+  ``role="doc-biblioentry"``, a role that DPUB-ARIA 1.1 deprecated and that is not allowed on a
+  ``div``: a list whose children are no ``listitem`` (axe-core: aria-required-children,
+  aria-allowed-role). The entries become ``role="listitem"``.
+- MathJax: sphinx-mathjax-offline copies the whole MathJax 3 distribution (24 MB, nine combined
+  bundles of which the pages load one) into ``_static/mathjax``. What is never loaded is removed;
+  what the pages and MathJax's own menu load is kept (see MATHJAX_KEPT).
+- Icons: pydata-sphinx-theme 0.17 loads ``scripts/fontawesome.js`` (1.5 MB) on every page, "so that
+  users can add custom icons" (its webpack-macros.html); this book has none, and the theme's
+  stylesheet draws every icon it uses from the Font Awesome web fonts. The script is left out.
+- Kernels: ipykernel 7 warns "Kernel is running over TCP without encryption" when it is started on
+  TCP, once for each chapter the build executes. MyST-NB starts its kernels with jupyter_client's
+  defaults and takes no kernel manager settings (myst_nb/core/execute/cache.py passes none to
+  jupyter-cache), so the default transport of the build's kernels is set here to IPC: Unix sockets,
+  in the user's private Jupyter runtime folder beside the connection file, which is what the
+  warning recommends (the grader's kernels, mlpcourse/kernel.py, use IPC too).
 """
+
+import os
+import re
+from pathlib import Path
+
+from docutils import nodes
+
+STATIC = Path(__file__).resolve().parents[1] / "_static"
+
+# nbgrader's solution markers, alone on their line
+SOLUTION_MARKER = re.compile(r"^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b.*$")
+
+# under _static/mathjax: what the pages load (tex-chtml.js, its fonts and the TeX extensions it
+# loads on demand) and what MathJax's context menu can switch on (the SVG renderer; the
+# accessibility explorer with its speech rules)
+MATHJAX_KEPT = (
+    "tex-chtml.js",
+    "output/chtml/",
+    "output/svg.js",
+    "output/svg/",
+    "input/tex/extensions/",
+    "input/mml.js",
+    "a11y/",
+    "sre/",
+)
+
+FONTAWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+
+def _add_assets(app, config):
+    config.html_static_path.append(str(STATIC))
+    app.add_css_file("site.css")
+    # after the theme's and the extensions' scripts: it mends togglebutton.js and searchtools.js
+    app.add_js_file("site.js", priority=900)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -18,6 +78,82 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"][:] = unique  # the same list object the builder renders from
 
 
+def _strip_solution_markers(app, doctree):
+    """Drop the marker lines from the source of every notebook code cell (MyST-NB's cell_input)."""
+    for block in doctree.findall(nodes.literal_block):
+        parent = block.parent
+        if not (isinstance(parent, nodes.container) and "cell_input" in parent.get("classes", [])):
+            continue
+        text = block.astext()
+        lines = text.split("\n")
+        kept = [line for line in lines if not SOLUTION_MARKER.match(line)]
+        if len(kept) != len(lines):
+            new = "\n".join(kept)
+            block.rawsource = new
+            block.children = []
+            block += nodes.Text(new)
+
+
+def _unique_exercise_ids(app, doctree):
+    taken = {i for node in doctree.findall(nodes.Element) for i in node["ids"]}
+    counter = 0
+    for section in doctree.findall(nodes.section):
+        ids = section["ids"]
+        if ids not in (["exercise-content"], ["solution-content"]):
+            continue
+        owner = section.parent.get("ids", []) if isinstance(section.parent, nodes.Element) else []
+        label = owner[0] if owner else ids[0]
+        new = f"{label}-content"
+        while new in taken:
+            counter += 1
+            new = f"{ids[0]}-{counter}"
+        taken.add(new)
+        section["ids"] = [new]
+
+
+def _bibliography_roles(app, pagename, templatename, context, doctree):
+    if "body" in context and 'role="doc-biblioentry"' in context["body"]:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _trim_outputs(app, exc):
+    if exc is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    mathjax = outdir / "_static" / "mathjax"
+    if mathjax.is_dir():
+        for path in sorted(mathjax.rglob("*"), reverse=True):
+            rel = path.relative_to(mathjax).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif not any(rel == k or (k.endswith("/") and rel.startswith(k)) for k in MATHJAX_KEPT):
+                path.unlink()
+    for page in outdir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        trimmed = FONTAWESOME_SCRIPT.sub("", text)
+        if trimmed != text:
+            page.write_text(trimmed, encoding="utf-8")
+    for name in ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt"):
+        (outdir / "_static" / "scripts" / name).unlink(missing_ok=True)
+
+
+def _kernels_over_ipc():
+    if os.name != "posix":
+        return
+    from jupyter_client.connect import ConnectionFileMixin
+
+    ConnectionFileMixin.transport.default_value = "ipc"
+
+
 def setup(app):
+    _kernels_over_ipc()
+    app.connect("config-inited", _add_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
+    app.connect("html-page-context", _bibliography_roles)
+    # after sphinx-exercise's own doctree-read handler
+    app.connect("doctree-read", _strip_solution_markers, priority=900)
+    app.connect("doctree-read", _unique_exercise_ids, priority=900)
+    # after sphinx-mathjax-offline has copied MathJax (build-finished, default priority)
+    app.connect("build-finished", _trim_outputs, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
