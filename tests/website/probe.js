@@ -147,6 +147,14 @@ window.siteProbe = (() => {
         .map((th) => th.closest("table").textContent.trim().replace(/\s+/g, " ").slice(0, 60));
     },
 
+    // code cells (their source or their printed output) wider than their box: they scroll sideways
+    wideCode() {
+      return [...document.querySelectorAll("div.cell_input pre, div.cell_output pre")]
+        .filter((pre) => visible(pre) && pre.scrollWidth > pre.clientWidth + 1)
+        .map((pre) => ({ px: pre.scrollWidth - pre.clientWidth,
+                         line: pre.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 90) }));
+    },
+
     // nbgrader marker lines in rendered code
     markers() {
       const out = [];

@@ -187,7 +187,8 @@ def _survey_page(browser, site, path):
         measured = page.evaluate("""() => ({
             math: siteProbe.clippedMath(), overflow: siteProbe.pageOverflow(),
             figures: siteProbe.undescribedFigures(), markers: siteProbe.markers(),
-            headers: siteProbe.emptyHeaders(), contrast: siteProbe.lowContrastLinks()})""")
+            headers: siteProbe.emptyHeaders(), contrast: siteProbe.lowContrastLinks(),
+            code: siteProbe.wideCode()})""")
         measured["problems"] = problems[before:]
         if (width, mode) in AXE_AT:
             if not page.evaluate("() => !!window.axe"):
@@ -290,6 +291,15 @@ def test_inline_math_fits_or_scrolls(survey, path):
 def test_page_does_not_scroll_sideways(survey, path):
     wide = {c: m["overflow"] for c, m in survey(path).items() if c not in ("load", "dropdowns") and m["overflow"] > 0}
     assert not wide, f"{path}: the page scrolls sideways by (px): {wide}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_code_fits_on_a_desktop(survey, path):
+    """At 1280 px no code cell and no printed output scrolls sideways: the code is formatted to
+    book/ruff.toml's line length, and a longer printed line wraps (book/_static/site.css). On a
+    phone they scroll, which is what a block of 80 columns must do there."""
+    wide = [(c, w) for c, w in _each(survey(path), "code") if c.startswith("1280")]
+    assert not wide, f"{path}: {len(wide)} code blocks scroll sideways at 1280 px (config, px, longest line): {wide[:6]}"
 
 
 @pytest.mark.parametrize("path", PAGES)
