@@ -63,8 +63,10 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url, offline=False, mode=None):
-    """A new page at ``url``; returns (page, problems) with console errors and failed requests."""
+def open_page(browser, url, offline=False, mode=None, wait_until="networkidle"):
+    """A new page at ``url``, in a context of its own at 1280 px; returns (page, problems,
+    outside): console errors and failed requests, and the requests to other hosts (blocked with
+    ``offline``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     if mode:
         context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
@@ -81,7 +83,7 @@ def open_page(browser, url, offline=False, mode=None):
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until=wait_until)
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
     return page, problems, outside
 
@@ -125,24 +127,7 @@ def _settle(page, resized=False):
 
 
 def _survey_page(browser, site, path):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script("localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');")
-    problems, outside = [], []
-
-    def route(r):
-        if urlparse(r.request.url).hostname != "127.0.0.1":
-            outside.append(r.request.url)
-            return r.abort()
-        return r.continue_()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    page.goto(f"{site}/{path}", wait_until="load")
-    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    page, problems, outside = open_page(browser, f"{site}/{path}", offline=True, mode="light", wait_until="load")
     page.evaluate(PROBE)
     report = {"load": {
         "title": page.title(),
@@ -199,7 +184,7 @@ def _survey_page(browser, site, path):
                                        target: n.target.join(' '), html: n.html.slice(0, 200)}))))""")
         report[f"{width}-{mode}"] = measured
     report["dropdowns"] = dropdowns
-    context.close()
+    page.context.close()
     return report
 
 
