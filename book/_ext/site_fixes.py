@@ -24,15 +24,14 @@ added to every page from here.
 - Icons: pydata-sphinx-theme 0.17 loads ``scripts/fontawesome.js`` (1.5 MB) on every page, "so that
   users can add custom icons" (its webpack-macros.html); this book has none, and the theme's
   stylesheet draws every icon it uses from the Font Awesome web fonts. The script is left out.
-- Kernels: ipykernel 7 warns "Kernel is running over TCP without encryption" when it is started on
-  TCP, once for each chapter the build executes. MyST-NB starts its kernels with jupyter_client's
-  defaults and takes no kernel manager settings (myst_nb/core/execute/cache.py passes none to
-  jupyter-cache), so the default transport of the build's kernels is set here to IPC: Unix sockets,
-  in the user's private Jupyter runtime folder beside the connection file, which is what the
-  warning recommends (the grader's kernels, mlpcourse/kernel.py, use IPC too).
+- Kernels: not changed. ipykernel 7 warns "Kernel is running over TCP without encryption" once for
+  each chapter the build executes. Setting jupyter_client's default transport to IPC silences it
+  with plain nbclient, but in the build MyST-NB starts the kernel in the notebook's folder while the
+  client stays in the book's, and the relative socket names ("kernel-ipc-N") no longer meet: every
+  kernel times out. The warning is the kernel's, on its stderr, and harmless here (the kernels listen
+  on 127.0.0.1 only, for the build's own cells).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -138,16 +137,7 @@ def _trim_outputs(app, exc):
         (outdir / "_static" / "scripts" / name).unlink(missing_ok=True)
 
 
-def _kernels_over_ipc():
-    if os.name != "posix":
-        return
-    from jupyter_client.connect import ConnectionFileMixin
-
-    ConnectionFileMixin.transport.default_value = "ipc"
-
-
 def setup(app):
-    _kernels_over_ipc()
     app.connect("config-inited", _add_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("html-page-context", _bibliography_roles)
