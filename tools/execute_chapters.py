@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,10 +32,16 @@ def pin_cpu_paths():
         os.environ.update(PINNED_CPU_PATHS)
 
 
+# The kernels' messages are encrypted (CurveZMQ keys provisioned by jupyter_client, which the
+# kernelspec of ipykernel accepts), as in the book's build (book/_ext/site_fixes.py); a kernel on
+# plain TCP makes ipykernel warn.
+ENCRYPTED_KERNELS = Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
 def execute(path, timeout=600):
     nb = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(path.parent)}}  # run in the chapter's folder, as nbval does
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources, config=ENCRYPTED_KERNELS)
     client.execute()
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)

@@ -24,12 +24,15 @@ added to every page from here.
 - Icons: pydata-sphinx-theme 0.17 loads ``scripts/fontawesome.js`` (1.5 MB) on every page, "so that
   users can add custom icons" (its webpack-macros.html); this book has none, and the theme's
   stylesheet draws every icon it uses from the Font Awesome web fonts. The script is left out.
-- Kernels: not changed. ipykernel 7 warns "Kernel is running over TCP without encryption" once for
-  each chapter the build executes. Setting jupyter_client's default transport to IPC silences it
-  with plain nbclient, but in the build MyST-NB starts the kernel in the notebook's folder while the
-  client stays in the book's, and the relative socket names ("kernel-ipc-N") no longer meet: every
-  kernel times out. The warning is the kernel's, on its stderr, and harmless here (the kernels listen
-  on 127.0.0.1 only, for the build's own cells).
+- Kernels: ipykernel 7.3 and newer warn "Kernel is running over TCP without encryption" once for
+  each kernel started without CurveZMQ keys, and MyST-NB gives no setting for the kernels it starts.
+  jupyter_client 8.9 and newer provision the keys when a kernel manager's ``transport_encryption``
+  is ``"auto"`` and the kernelspec declares ``supported_encryption: curve`` (ipykernel's does); its
+  default is ``"disabled"``. The build makes ``"auto"`` the default of every kernel manager in its
+  process (the kernels keep TCP on 127.0.0.1, now encrypted; tests/book/test_kernels.py). The IPC
+  transport, which would also silence the warning, does not work here: MyST-NB starts each kernel
+  in the notebook's folder while the client stays in the book's, so the relative socket names
+  ("kernel-ipc-N") never meet.
 """
 
 import re
@@ -137,7 +140,15 @@ def _trim_outputs(app, exc):
         (outdir / "_static" / "scripts" / name).unlink(missing_ok=True)
 
 
+def _encrypt_kernels():
+    """Make CurveZMQ encryption the default of the kernels that this build starts (see the docstring)."""
+    from jupyter_client.manager import KernelManager
+
+    KernelManager.transport_encryption.default_value = "auto"
+
+
 def setup(app):
+    _encrypt_kernels()
     app.connect("config-inited", _add_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("html-page-context", _bibliography_roles)
