@@ -8,14 +8,14 @@ MLP([2, 2, 1], activation='sigmoid', output_activation='sigmoid', loss='mse')
 
 from . import activations, data, gradcheck, losses, optimizers
 from .io import load, save
-from .network import MLP, ForwardPass, Gradients, Layers
+from .network import MLP, ForwardPass, Gradients, Layers, assign_flat, flatten
 from .training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "MLP", "Layers", "Gradients", "ForwardPass", "History", "DivergenceError", "fit", "load", "save",
-    "activations", "losses", "gradcheck", "data", "optimizers",
+    "MLP", "Layers", "Gradients", "ForwardPass", "flatten", "assign_flat", "History", "DivergenceError", "fit",
+    "load", "save", "activations", "losses", "gradcheck", "data", "optimizers",
 ]
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from . import _npz, activations, losses
 from ._checks import as_array, integer, positive_number
 
-__all__ = ["MLP", "Layers", "Gradients", "ForwardPass"]
+__all__ = ["MLP", "Layers", "Gradients", "ForwardPass", "flatten", "assign_flat"]
 
 
 class Layers:
@@ -327,6 +327,40 @@ class MLP:
             raise ValueError("Y must lie in [0, 1] for loss='binary_cross_entropy', "
                              f"got values from {Y.min()} to {Y.max()}")
         return X, Y
+
+
+def flatten(p):
+    r"""The vector :math:`\theta` of a network, or :math:`\nabla L` of its gradients: every
+    :math:`W^l`, then every :math:`b^l` (:math:`l = 1, \dots, L`), each row by row, as one copy.
+
+    ``p`` is an :class:`MLP` or the :class:`Gradients` of one; the two vectors have the same
+    order, so ``flatten(net.gradients(X, Y))[k]`` is the derivative by ``flatten(net)[k]``.
+
+    >>> import mlpcore
+    >>> net = mlpcore.MLP([2, 3, 1], seed=0)
+    >>> flatten(net).shape == (net.n_parameters,)
+    True
+    """
+    if not (isinstance(getattr(p, "weights", None), Layers) and isinstance(getattr(p, "biases", None), Layers)):
+        raise TypeError(f"p must be an MLP or its Gradients (with .weights and .biases), got {type(p).__name__}")
+    return np.concatenate([W.ravel() for W in p.weights] + [b.ravel() for b in p.biases])
+
+
+def assign_flat(net, theta):
+    r"""Write the vector :math:`\theta` (in :func:`flatten`'s order) into ``net``'s weights and
+    biases, in place, and return ``net``: ``assign_flat(net, flatten(net))`` changes nothing.
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be an MLP, got {type(net).__name__}")
+    theta = np.asarray(theta)
+    if theta.shape != (net.n_parameters,):
+        raise ValueError(f"theta must have shape ({net.n_parameters},), the network's number of "
+                         f"parameters, got {theta.shape}")
+    i = 0
+    for P in [*net.weights, *net.biases]:
+        P[...] = theta[i : i + P.size].reshape(P.shape)
+        i += P.size
+    return net
 
 
 def _check_sizes(sizes):

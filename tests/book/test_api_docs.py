@@ -8,7 +8,7 @@ import pytest
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
            "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
            "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.classroom", "mlpcourse.gradebook", "mlpcourse.ci",
-           "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples"]
+           "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose"]
 
 
 def public(module):

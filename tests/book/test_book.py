@@ -243,7 +243,7 @@ def test_glue_from_another_page_names_a_format():
     pages = [*BOOK.glob("*.md"), *NOTEBOOKS]
     bare, unknown = [], []
     for page in pages:
-        for role, path, rest in re.findall(r"\{glue:(text|md)?\}`([\w.]+\.ipynb)::([^`]+)`", page.read_text()):
+        for _role, path, rest in re.findall(r"\{glue:(text|md)?\}`([\w.]+\.ipynb)::([^`]+)`", page.read_text()):
             key, _, fmt = rest.partition(":")
             if not fmt:
                 bare.append(f"{page.name}: {path}::{rest}")
@@ -257,3 +257,35 @@ def test_glue_from_another_page_names_a_format():
                 unknown.append(f"{page.name}: {path}::{key}")
     assert not bare, f"glue roles from another page without a format (write ::key:d or ::key:.3f): {bare}"
     assert not unknown, f"glue roles naming a key the chapter does not glue: {unknown}"
+
+
+# chapter 17's accuracy is chapter 13's train_accuracy; a library accuracy would give away the
+# answer of chapter 13's exercise ex-accuracy, which asks the reader to write it
+SHARED_ON_PURPOSE = {frozenset({("13_nonlinear_boundaries", "train_accuracy"), ("17_optimizers", "accuracy")})}
+
+
+def _chapter_functions(path):
+    """(name, body as an AST dump: comments, layout and the docstring aside) of every function
+    that a chapter's code cells define."""
+    import ast
+
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                yield node.name, ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+def test_no_helper_is_written_out_in_two_chapters():
+    """A helper that two chapters need belongs in the package (mlpcore, or mlpcourse.prose for
+    the numbers in the prose), with a test, not in two copies that can drift apart."""
+    where = {}
+    for path in NOTEBOOKS:
+        for name, body in _chapter_functions(path):
+            where.setdefault(body, set()).add((path.stem, name))
+    repeated = [sorted(places) for places in where.values()
+                if len({chapter for chapter, _ in places}) > 1 and frozenset(places) not in SHARED_ON_PURPOSE]
+    assert not repeated, f"the same function is defined in several chapters: {repeated}"
