@@ -110,6 +110,15 @@ window.siteProbe = (() => {
       return out;
     },
 
+    // inline formulas wider than their line, which scroll sideways in it instead of breaking
+    // across lines (book/_ext/math_breaks.py cuts long ones; site.js marks the rest math-wide)
+    scrollingInlineMath() {
+      const tex = sources();
+      return [...document.querySelectorAll("span.math.math-wide mjx-container")]
+        .filter((c) => visible(c))
+        .map((c) => (tex.get(c) || c.textContent).trim().slice(0, 90));
+    },
+
     // how far the page can be scrolled sideways
     pageOverflow() {
       return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)

@@ -173,7 +173,7 @@ def _survey_page(browser, site, path):
             math: siteProbe.clippedMath(), overflow: siteProbe.pageOverflow(),
             figures: siteProbe.undescribedFigures(), markers: siteProbe.markers(),
             headers: siteProbe.emptyHeaders(), contrast: siteProbe.lowContrastLinks(),
-            code: siteProbe.wideCode()})""")
+            code: siteProbe.wideCode(), scrolling: siteProbe.scrollingInlineMath()})""")
         measured["problems"] = problems[before:]
         if (width, mode) in AXE_AT:
             if not page.evaluate("() => !!window.axe"):
@@ -270,6 +270,14 @@ def test_display_math_fits_or_scrolls(survey, path):
 def test_inline_math_fits_or_scrolls(survey, path):
     cut = [(c, m["lost"], m["tex"]) for c, m in _each(survey(path), "math") if not m["display"]]
     assert not cut, f"{path}: {len(cut)} inline formulas cut off (config, px out of reach, TeX): {cut[:6]}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_long_inline_math_breaks_across_lines(survey, path):
+    """Issue 17, item 1: a long inline formula wraps (after a relation or an operator, as TeX
+    breaks it) rather than scrolling within its line, on a phone too."""
+    scrolling = _each(survey(path), "scrolling")
+    assert not scrolling, f"{path}: {len(scrolling)} inline formulas wider than their line (config, TeX): {scrolling[:6]}"
 
 
 @pytest.mark.parametrize("path", PAGES)
