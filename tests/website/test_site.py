@@ -414,6 +414,33 @@ def test_both_themes_are_readable_and_screenshots(site, browser, mode, path):
     page.context.close()
 
 
+# what a phone shows of the two pages that issue 17 asked to see: chapter 6's derivation, at its
+# first tagged equation (B1), and chapter 14's comparison with scikit-learn (its first table)
+PHONE_VIEWS = {
+    "06_backprop_chain_rule-B1": ("book/06_backprop_chain_rule.html",
+                                  "[...document.querySelectorAll('mjx-container[display=true]')]"
+                                  ".find(e => e.textContent.includes('(B1)'))"),
+    "14_digits_case_study-table": ("book/14_digits_case_study.html", "document.querySelector('.bd-article table')"),
+}
+
+
+@pytest.mark.parametrize("name", PHONE_VIEWS)
+def test_phone_screenshots(site, browser, name):
+    """Screenshots at 390 px (in _build/screenshots, to be looked at); what they show must not
+    make the page scroll sideways, and the view must hold a formula or a table."""
+    path, target = PHONE_VIEWS[name]
+    page, problems, _ = open_page(browser, f"{site}/{path}", mode="light")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _settle(page, resized=True)
+    assert page.evaluate(f"() => {{ const e = {target}; if (!e) return false; e.scrollIntoView({{block: 'center'}}); return true; }}")
+    _settle(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-390.png"))
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert not problems
+    page.context.close()
+
+
 def test_external_links_are_listed():
     """Every external link of the site is in tests/website/external_links.txt or built from the
     repository URL of _config.yml; none is fetched."""
