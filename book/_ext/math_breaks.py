@@ -13,6 +13,8 @@ cut inside ``|...|``. The parts become inline formulas of their own, each but th
 opportunity (``<wbr>``) between them: on a wide screen they stand as one formula, on a phone the
 line breaks at the last of them that fits, as TeX breaks a line in print. A part that is still wider than its
 line scrolls (site.css, ``span.math.math-wide``).
+
+The punctuation right after an inline formula stays on its line (``span.math-nowrap``).
 """
 
 import re
@@ -105,7 +107,33 @@ def _break_inline_math(app, doctree):
         node.replace_self(pieces)
 
 
+# what must not begin a line when it follows a formula: "... $f(z)$: the ..." kept ": the" on the
+# formula's line only by chance (a formula is an atomic inline box, with a break opportunity after it)
+TRAILING = re.compile(r"^[.,;:!?)\]}’”'…]+")
+
+
+def _keep_punctuation_with_math(app, doctree):
+    """A formula and the punctuation right after it go into one ``span.math-nowrap`` (site.css:
+    white-space: nowrap), so that a line never starts with the comma or colon of a formula."""
+    for node in list(doctree.findall(nodes.math)):
+        parent = node.parent
+        i = parent.index(node)
+        after = parent[i + 1] if i + 1 < len(parent) else None
+        match = TRAILING.match(after.astext()) if isinstance(after, nodes.Text) else None
+        if not match:
+            continue
+        rest = after.astext()[match.end() :]
+        parent.remove(after)
+        keep = nodes.inline("", "", classes=["math-nowrap"])
+        parent.replace(node, keep)
+        keep += node
+        keep += nodes.Text(match.group())
+        if rest:
+            parent.insert(i + 1, nodes.Text(rest))
+
+
 def setup(app):
     # after MyST has parsed the page; glued formulas are pasted later and are short
     app.connect("doctree-read", _break_inline_math, priority=900)
+    app.connect("doctree-read", _keep_punctuation_with_math, priority=901)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -54,12 +54,31 @@
     }
   };
 
+  // 6. A display formula wider than the column scrolls (site.css), and nothing showed that it goes
+  // on: on a phone, (B1) of chapter 6 simply stopped at the edge. The side where more of it lies
+  // fades out (site.css: math-more-left, math-more-right), updated as it is scrolled.
+  const DISPLAY_MATH = 'div.math mjx-container[jax="CHTML"][display="true"]';
+  const markMore = (math) => {
+    const hidden = math.scrollWidth - math.clientWidth;
+    math.classList.toggle("math-more-left", hidden > 1 && math.scrollLeft > 1);
+    math.classList.toggle("math-more-right", hidden > 1 && math.scrollLeft < hidden - 1);
+  };
+  const markScrollingMath = () => document.querySelectorAll(DISPLAY_MATH).forEach(markMore);
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      if (event.target instanceof Element && event.target.matches(DISPLAY_MATH)) markMore(event.target);
+    },
+    true,
+  );
+
   let pending = null;
   const remeasure = () => {
     if (pending) return;
     pending = requestAnimationFrame(() => {
       pending = null;
       markWideMath();
+      markScrollingMath();
       updateTabStops();
     });
   };

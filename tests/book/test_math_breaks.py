@@ -91,3 +91,17 @@ def test_every_cut_of_the_chapters_is_between_two_operands():
             assert not part.lstrip().startswith(math_breaks.ATTACHED), (tex, parts)
         cut += len(parts) > 1
     assert cut >= 20  # the chapters hold long formulas: the test reads them
+
+
+def test_punctuation_after_a_formula_stays_with_it():
+    from docutils import nodes
+
+    paragraph = nodes.paragraph()
+    paragraph += [nodes.Text("so "), nodes.math("a", "a"), nodes.Text(": the rest, "), nodes.math("b", "b")]
+    paragraph += [nodes.Text("."), nodes.math("c", "c"), nodes.Text(" and (x)")]
+    document = nodes.document(None, None)
+    document += paragraph
+    math_breaks._keep_punctuation_with_math(None, document)
+    kept = [(n["classes"], n.astext()) for n in paragraph.children if isinstance(n, nodes.inline)]
+    assert kept == [(["math-nowrap"], "a:"), (["math-nowrap"], "b.")]  # not c: a space follows it
+    assert paragraph.astext() == "so a: the rest, b.c and (x)"  # nothing lost, nothing moved

@@ -414,6 +414,35 @@ def test_both_themes_are_readable_and_screenshots(site, browser, mode, path):
     page.context.close()
 
 
+def test_a_scrolling_display_formula_fades_where_it_goes_on(site, browser):
+    """At 390 px a display formula wider than the column fades at the side where more of it lies
+    (site.js, site.css), and the fade follows the scrolling."""
+    page, problems, _ = open_page(browser, f"{site}/book/06_backprop_chain_rule.html", mode="light")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _settle(page, resized=True)
+    states = page.evaluate("""async () => {
+        const all = [...document.querySelectorAll('div.math mjx-container[display="true"]')];
+        const state = (c) => [c.classList.contains('math-more-left'), c.classList.contains('math-more-right')];
+        const scrolling = all.filter(c => c.scrollWidth > c.clientWidth + 1);
+        const fitting = all.filter(c => c.scrollWidth <= c.clientWidth + 1);
+        const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const c = scrolling[0];
+        const start = state(c);
+        c.scrollLeft = (c.scrollWidth - c.clientWidth) / 2; await frame();
+        const middle = state(c);
+        c.scrollLeft = c.scrollWidth; await frame();
+        const end = state(c);
+        return {n: scrolling.length, start, middle, end,
+                unmarked: scrolling.slice(1).filter(c => state(c).join() !== 'false,true').length,
+                faded: fitting.filter(c => state(c).some(Boolean)).length};
+    }""")
+    assert states["n"] >= 3, states  # chapter 6 has display formulas wider than a phone
+    assert (states["start"], states["middle"], states["end"]) == ([False, True], [True, True], [True, False]), states
+    assert states["unmarked"] == 0 and states["faded"] == 0, states
+    assert not problems
+    page.context.close()
+
+
 # what a phone shows of the two pages that issue 17 asked to see: chapter 6's derivation, at its
 # first tagged equation (B1), and chapter 14's comparison with scikit-learn (its first table)
 PHONE_VIEWS = {
