@@ -122,7 +122,11 @@
     const htmlToText = Search.htmlToText;
     Search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
-      doc.querySelectorAll(".math").forEach((math) => (math.textContent = texToText(math.textContent)));
+      // a formula that math_breaks.py cut into parts joined by <wbr>: a space after each part
+      doc.querySelectorAll(".math").forEach((math) => {
+        const cut = math.nextSibling && math.nextSibling.nodeName === "WBR";
+        math.textContent = texToText(math.textContent) + (cut ? " " : "");
+      });
       return htmlToText(doc.documentElement.outerHTML, anchor);
     };
     Search.htmlToText.plainMath = true;
