@@ -45,19 +45,25 @@ def parser():
     chk.add_argument("--in", dest="folder", type=Path, help="check the chapters' notebooks found anywhere below "
                      "this folder (with --chapters: only those, and a missing one fails)")
     _chapters(chk, "with --in")
+    chk.add_argument("--no-sandbox", action="store_true", help="run the kernel without the bubblewrap sandbox")
     _limits(chk)
 
     grd = commands.add_parser("grade", help="grade a class into a gradebook",
                               description="Grade SUBMISSIONS (one folder per student, named by the student's id, "
                               "with the notebooks anywhere below it) into GRADES: grades.csv, summary.csv, "
-                              "feedback/<student>.md and report.html. Re-running regrades only what changed. Exit "
-                              "status 0 when every submission could be graded, whatever the grades.")
+                              "feedback/<student>.md and report.html, exported from GRADES/gradebook.db. Each "
+                              "notebook runs in a bubblewrap sandbox. A second run (or one after a crash or Ctrl-C) "
+                              "grades only what is not in the gradebook yet. Exit status 0 when every submission "
+                              "could be graded, whatever the grades.")
     grd.add_argument("submissions", type=Path, help="the folder of student folders")
     grd.add_argument("--out", required=True, type=Path, help="the gradebook folder")
     grd.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: number of cores)")
     _chapters(grd, "default: every chapter found in a submission")
     grd.add_argument("--seed", type=int, default=None, help="seed of the random cases (default: a fresh one)")
     grd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grd.add_argument("--no-sandbox", action="store_true",
+                     help="run the kernels without the bubblewrap sandbox (only where it cannot be had: a "
+                     "submission can then reach your files, the grader and other students' work)")
     _limits(grd)
 
     ci = commands.add_parser("ci-template", help="write the GitHub Actions workflow for a student repository",
@@ -81,7 +87,7 @@ def main(argv=None):
 
 
 def _limits_of(args):
-    from .grade import Limits
+    from .submission import Limits
 
     for name in ("timeout", "total_timeout", "memory"):
         if getattr(args, name) <= 0:
@@ -117,23 +123,44 @@ def _indent(detail):
     return detail.replace("\n", "\n      ")
 
 
+def _isolation(args):
+    """The isolation to run kernels with, and a note when it is not the sandbox (None: refuse to run)."""
+    from .kernel import sandbox_problem
+
+    if args.no_sandbox:
+        return "none", "kernels run without the sandbox (--no-sandbox)"
+    problem = sandbox_problem()
+    if not problem:
+        return "bubblewrap", ""
+    if args.command == "check":
+        return "none", f"kernels run without the sandbox: {problem}"
+    print(f"{PROG} grade: cannot sandbox the students' kernels: {problem}.\n"
+          "Install bubblewrap (apt-get install bubblewrap), or, knowing that a submission can then reach your "
+          "files, the grader and other students' work, add --no-sandbox.", file=sys.stderr)
+    return None, ""
+
+
 def _check(args):
-    from .grade import grade_notebook, new_seed
+    from .grade import chapters_present
+    from .notebook import chapter_notebooks
+    from .statuses import NOT_ATTEMPTED, tally
+    from .submission import grade_notebook, new_seed
 
     limits = _limits_of(args)
     targets = [(p, p.stem) for p in args.notebooks]
     if args.folder:
-        from .classroom import chapters_present
-
         chapters = args.chapters or chapters_present(args.folder)
         for c in chapters:
-            paths = sorted(p for p in args.folder.rglob(f"{c}.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            paths = chapter_notebooks(args.folder, c)
             targets.append((paths[0] if paths else args.folder / f"{c}.ipynb", c))
     if not targets:
         print(f"{PROG} check: name notebooks, or a folder with --in", file=sys.stderr)
         return 2
+    isolation, note = _isolation(args)
+    if note:
+        print(f"note: {note}")
     seed = new_seed()
-    counts = {"passed": 0, "failed": 0, "not attempted": 0}
+    statuses = []
     unusable = False
     for path, chapter in targets:
         try:
@@ -146,24 +173,24 @@ def _check(args):
             print(f"{path}: cannot check: no such file")
             unusable = True
             continue
-        result = grade_notebook(path.read_bytes(), chapter, seed, limits)
+        result = grade_notebook(path.read_bytes(), chapter, seed, limits, isolation=isolation)
         print(f"{path} ({chapter})")
         for problem in result.problems:
             print(f"  ! {problem}")
         width = max([len(r.exercise) for r in result.rows] + [10])
         for r in result.rows:
             print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(r.detail) if r.detail else ''}")
-            key = "passed" if r.status in ("passed", "flagged") else r.status if r.status in counts else "failed"
-            counts[key] += 1
-    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['not attempted']} not attempted")
+            statuses.append(r.status)
+    counts = tally(statuses)
+    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts[NOT_ATTEMPTED]} not attempted")
     if unusable:
         return 2
-    return 0 if counts["failed"] == counts["not attempted"] == 0 else 1
+    return 0 if counts["failed"] == counts[NOT_ATTEMPTED] == 0 else 1
 
 
 def _grade(args):
     from . import gradebook
-    from .classroom import CourseChanged, grade_class
+    from .grade import CourseChanged, Interrupted, grade_class
 
     limits = _limits_of(args)
     if not args.submissions.is_dir():
@@ -172,20 +199,29 @@ def _grade(args):
     if args.jobs is not None and args.jobs < 1:
         print(f"{PROG} grade: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
+    isolation, _ = _isolation(args)
+    if isolation is None:
+        return 2
     try:
-        students, chapters, results, problems, graded = grade_class(
-            args.submissions, args.out, args.chapters, args.jobs, limits, args.seed, progress=not args.no_progress)
+        graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
+                             progress=not args.no_progress, isolation=isolation)
     except CourseChanged as exc:
         print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
         return 3
-    if not students or not chapters:
+    except Interrupted as exc:
+        print(f"{PROG} grade: interrupted: {exc}; run the same command again to resume", file=sys.stderr)
+        return 130
+    if not graded.students or not graded.chapters:
         print(f"{PROG} grade: no student folders with chapter notebooks in {args.submissions}", file=sys.stderr)
         return 2
-    gradebook.write(args.out, students, chapters, results, problems)
-    for p in problems:
+    gradebook.write(args.out, graded)
+    for p in graded.problems:
         print(f"note: {p}")
-    print(f"graded {graded} notebooks ({len(students) * len(chapters) - graded} unchanged or missing) of "
-          f"{len(students)} students; gradebook in {args.out}")
+    total = len(graded.students) * len(graded.chapters)
+    print(f"graded {graded.graded} notebooks, took {graded.reused} from the gradebook "
+          f"({total - graded.graded - graded.reused} missing) of {len(graded.students)} students; run "
+          f"{graded.run['id']}, seed {graded.run['seed']}; isolation: "
+          f"{'bubblewrap sandbox' if isolation == 'bubblewrap' else 'none (--no-sandbox)'}; gradebook in {args.out}")
     return 0
 
 

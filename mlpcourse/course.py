@@ -7,7 +7,6 @@ package; an installed course carries the chapters as the package data
 ``mlpcourse.book``.
 """
 
-import ast
 import functools
 import hashlib
 import re
@@ -42,16 +41,7 @@ def _normalise(code):
 
 def answer_name(cell_source, label):
     """The name that ``check("<label>", name)`` in a cell reads the answer from, or None."""
-    try:
-        tree = notebook.parse_code(cell_source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
-                and len(node.args) == 2 and isinstance(node.args[0], ast.Constant) and node.args[0].value == label
-                and isinstance(node.args[1], ast.Name)):
-            return node.args[1].id
-    return None
+    return next((name for lab, name in notebook.check_calls(cell_source) if lab == label and name), None)
 
 
 class Chapter:

@@ -1,275 +1,224 @@
-"""Grade a notebook: run it in a sandboxed kernel, collect each checked answer as
-data, and judge it here.
+"""``python -m mlpcourse grade``: every student's notebooks, several at once, into a gradebook.
 
-The course says what a chapter holds (:mod:`mlpcourse.course`); the submission
-only supplies code to run. For each checked exercise the grader finds where the
-answer is complete (after the last cell that defines its name or calls its
-check), asks the kernel to call the answer on the grader's inputs (fixed cases
-and random ones from this run's seed), reads back plain data and decides the
-verdict with :func:`mlpcourse.exercises.judge`. Nothing the notebook prints is
-read, and nothing from the kernel is unpickled or evaluated.
+``SUBMISSIONS/<student>/.../<chapter>.ipynb`` (any depth; the rule of
+:func:`mlpcourse.notebook.chapter_notebooks`). Every notebook is read into memory,
+read-only, before the first kernel starts, and each is graded by
+:func:`mlpcourse.submission.grade_notebook` in its own sandbox. Each notebook's
+rows are committed to ``GRADES/gradebook.db`` the moment it is graded
+(:mod:`mlpcourse.gradebook`), so a run that is killed loses only the notebooks in
+flight, and the next run of the same command takes what is already there (same
+notebook, course version, limits and isolation) and grades the rest. A submission
+whose kernel died or was stopped while others ran beside it is graded once more
+at the end, alone, so that a neighbour cannot cost it its grade; only that second
+grade is recorded.
 
-Statuses: passed, failed, not attempted, error, timed out, missing, and flagged
-(passed, with the book's reference solution character for character).
+With ``isolation="none"`` (``--no-sandbox``) a kernel could change the course's
+files, and with them later verdicts: the course's files are then hashed after
+every submission, and the run stops if they changed (:class:`Guard`).
 """
 
-import ast
+__all__ = ["ClassRun", "CourseChanged", "Guard", "Interrupted", "chapters_present", "course_version",
+           "find_submissions", "grade_class"]
+
+import hashlib
 import json
-import re
-import secrets
-import time
-from dataclasses import dataclass, field
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import nbformat
+from tqdm import tqdm
 
-from . import course, exercises, harness, notebook
-from .kernel import Sandbox
-
-HARNESS_SOURCE = Path(harness.__file__).read_text()  # read once: the file on disk is not trusted later
-MAX_RECORD_BYTES = 256 * 2**20
-STATUSES = ("passed", "failed", "not attempted", "error", "timed out", "missing", "flagged")
+from . import course, gradebook, notebook
+from .kernel import Stopped
+from .submission import Limits, Result, Row, grade_notebook, new_seed
 
 
-@dataclass
-class Limits:
-    cell: float = 60.0  # seconds per cell (and per collected answer)
-    total: float = 900.0  # seconds per submission
-    memory: float = 4.0  # GiB per kernel
+class CourseChanged(RuntimeError):
+    """The course's files changed during a run without the sandbox."""
+
+
+class Interrupted(Exception):
+    """The run was stopped (Ctrl-C); what was graded is kept in the gradebook."""
 
 
 @dataclass
-class Row:
-    exercise: str
-    status: str
-    detail: str = ""
-    seconds: float = 0.0
+class ClassRun:
+    """What one ``grade`` run did: its students and chapters, the result of each (student, chapter),
+    how many notebooks it graded and how many it took from the gradebook, and the run's record."""
+
+    students: list
+    chapters: list
+    results: dict
+    problems: list
+    graded: int = 0
+    reused: int = 0
+    run: dict = field(default_factory=dict)
 
 
-@dataclass
-class Result:
-    """The grade of one notebook: a row per checked exercise, and what is wrong with the notebook itself."""
-
-    chapter: str
-    rows: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    kernel_trouble: bool = False  # a kernel died or was stopped: worth a second run on a quiet machine
-
-    def count(self, status):
-        """How many rows have ``status``."""
-        return sum(r.status == status for r in self.rows)
-
-
-def new_seed():
-    """A fresh seed for a grading run's random cases."""
-    return secrets.randbits(32)
+def find_submissions(root, chapters):
+    """(students, {(student, chapter): path or None}, problems) for every student folder under ``root``."""
+    root = Path(root)
+    found, problems = {}, []
+    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for student in students:
+        for chapter in chapters:
+            paths = notebook.chapter_notebooks(student, chapter)
+            if len(paths) > 1:
+                problems.append(f"{student.name}: {len(paths)} copies of {chapter}.ipynb; graded "
+                                f"{paths[0].relative_to(root)}")
+            found[(student.name, chapter)] = paths[0] if paths else None
+    return [s.name for s in students], found, problems
 
 
-# where things are in a submission ---------------------------------------------------------
+def chapters_present(root):
+    """The course's chapters that occur in at least one submission."""
+    names = {p.stem for p in Path(root).rglob("*.ipynb")}
+    return [c for c in course.chapters() if c in names]
 
 
-def _binds(tree, name):
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-        targets = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets = [node.target]
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
-                return True
-        for target in targets:
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)):
-                return True
-    return False
+def _course_roots():
+    import mlpcore
+    import mlpcourse
+
+    return [Path(mlpcore.__file__).parent, Path(mlpcourse.__file__).parent, course.book_dir()]
 
 
-def _calls_check(tree, label):
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "check"
-               and n.args and isinstance(n.args[0], ast.Constant) and n.args[0].value == label
-               for n in ast.walk(tree))
+def _fingerprint():
+    h = hashlib.sha256()
+    for root in _course_roots():
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".ipynb", ".json", ".yml") and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
-def locate(code_cells, label, name):
-    """(index of the cell that last defines ``name``, index after which to collect the answer)."""
-    defines, checks, stub = None, None, None
-    for i, src in enumerate(code_cells):
-        if f"exercise {label}: replace this line" in src:
-            stub = i
-        try:
-            tree = notebook.parse_code(src)
-        except SyntaxError:
-            if re.search(rf"^\s*(def\s+{re.escape(name)}\b|{re.escape(name)}\s*=)", src, re.M):
-                defines = i  # a solution cell with a syntax error still is the solution cell
-            continue
-        if _binds(tree, name):
-            defines = i
-        if _calls_check(tree, label):
-            checks = i
-    defines = stub if defines is None else defines
-    points = [i for i in (defines, checks) if i is not None]
-    return defines, (max(points) if points else len(code_cells) - 1)
-
-
-def identify(nb, chapter):
-    """Problems that make the notebook not this chapter's (a list; empty when it is)."""
-    labels = set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            labels.update(notebook.EXERCISE.findall(notebook.source(cell)))
-    own = set(chapter.exercises)
-    if labels & own or not labels:
-        return []
-    for stem in course.chapters():
-        if labels & set(course.chapter(stem).exercises):
-            return [f"this is the notebook of chapter {stem}, saved under the name of {chapter.stem}"]
-    return [f"its exercises {sorted(labels)[:4]} are not those of {chapter.stem}: a notebook of another course?"]
-
-
-def _notebook_problems(nb, chapter):
-    problems = []
-    meta = nb.metadata.get("mlpcore")
-    if meta is not None and meta != chapter.metadata():
-        problems.append("its mlpcore metadata differs from the course's (edited?); the exercises graded are the "
-                        f"course's: {', '.join(chapter.checked)}")
-    present = set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            present.update(notebook.EXERCISE.findall(notebook.source(cell)))
-    missing = [label for label in chapter.exercises if label not in present]
-    if missing:
-        problems.append(f"the text of exercises {', '.join(missing)} was deleted")
-    return problems
-
-
-# running it ---------------------------------------------------------------------------------
-
-
-def _collect_code(name, inputs_path, out_path):
-    fn = f"_mlpcourse_collect_{secrets.token_hex(4)}"
-    return (f"def {fn}():\n"
-            f"    ns = {{'__name__': 'mlpcourse_harness'}}\n"
-            f"    exec(compile({HARNESS_SOURCE!r}, 'mlpcourse-harness', 'exec'), ns)\n"
-            f"    import IPython\n"
-            f"    ns['collect_to_file'](IPython.get_ipython().user_ns, {name!r}, {inputs_path!r}, {out_path!r})\n"
-            f"{fn}()\ndel {fn}\n")
-
-
-def _read_record(path):
-    if not path.is_file():
-        return None
-    if path.stat().st_size > MAX_RECORD_BYTES:
-        return {"kind": "unavailable", "raised": ["TooLarge", "the answer's data is larger than the grader accepts"]}
+def course_version():
+    """(fingerprint of the course's files, the course's git commit or "unknown")."""
+    top = Path(course.__file__).resolve().parent.parent
     try:
-        return json.loads(path.read_text())
-    except ValueError:
-        return None
+        commit = subprocess.run(["git", "-C", str(top), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip() if (top / ".git").exists() else ""
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    return _fingerprint(), commit or "unknown"
 
 
-def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None):
-    """Grade one submitted notebook (its bytes) as chapter ``chapter_stem``; return a :class:`Result`."""
+class Guard:
+    """The course's files (mlpcore, mlpcourse, the book) as they were at the start of a run without the
+    sandbox; :meth:`verify` raises :class:`CourseChanged` when they differ. The sandbox makes this
+    unnecessary: there, no kernel can write outside its own folder."""
+
+    def __init__(self):
+        self.before = _fingerprint()
+
+    def verify(self):
+        """Raise :class:`CourseChanged` if a course file changed since the start."""
+        if _fingerprint() != self.before:
+            raise CourseChanged(
+                "the course's files changed on disk while grading without the sandbox: a submission may have "
+                "tampered with them. What was graded before is in the gradebook; reinstall the course "
+                "(pip install -r requirements.txt) and grade again with the sandbox.")
+
+
+def _fontcache():
+    """A folder with matplotlib's font list, copied into each kernel so none rebuilds it."""
+    folder = Path(tempfile.mkdtemp(prefix="mlpcourse-fonts-"))
+    import matplotlib
+    from matplotlib import font_manager  # noqa: F401  (builds the list in the grader's own cache)
+
+    for f in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=None, progress=True,
+                isolation="bubblewrap"):
+    """Grade every student's chapters into the gradebook in ``out``; return a :class:`ClassRun`.
+    Raises :class:`Interrupted` on Ctrl-C (kernels ended, what was graded kept) and
+    :class:`CourseChanged` (without the sandbox) if the course's files changed."""
     limits = limits or Limits()
-    chapter = course.chapter(chapter_stem)
-    result = Result(chapter_stem)
-    checks = exercises.load_chapter(chapter_stem)
+    chapters = chapters or chapters_present(submissions)
+    for chapter in chapters:
+        course.chapter(chapter)  # unknown names fail here, before any work
+    jobs = jobs or os.cpu_count() or 1
+    seed = new_seed() if seed is None else seed
+    students, found, problems = find_submissions(submissions, chapters)
+    data = {key: path.read_bytes() for key, path in found.items() if path is not None}
+    guard = Guard() if isolation == "none" else None
+    fingerprint, commit = course_version()
+    book = gradebook.Gradebook(out)
+    run = book.start_run(fingerprint, commit, seed, asdict(limits), isolation, jobs)
+    version = {"course": fingerprint, "limits": json.dumps(asdict(limits), sort_keys=True), "isolation": isolation}
+    done, todo = {}, []  # (student, chapter) -> submission id in the gradebook
+    reused = 0
+    for key in found:
+        digest = hashlib.sha256(data[key]).hexdigest() if key in data else None
+        before = book.find(key[0], key[1], digest, **version)
+        if before is not None:
+            done[key] = before
+            reused += digest is not None
+        elif digest is None:
+            chapter = course.chapter(key[1])
+            missing = Result(key[1], [Row(label, "missing", f"no {key[1]}.ipynb in the submission")
+                                      for label in chapter.checked])
+            done[key] = book.add(run, key[0], key[1], None, seed, missing, **version)
+        else:
+            todo.append(key)
+    fonts = _fontcache()
+    stop = threading.Event()
+    lock = threading.Lock()
 
-    def all_rows(status, detail):
-        result.rows = [Row(label, status, detail) for label in chapter.checked]
-        return result
+    def work(key):
+        result = grade_notebook(data[key], key[1], seed, limits, fonts, isolation, stop)
+        if guard is not None:
+            with lock:
+                guard.verify()
+        return key, result
 
+    def record(key, result):
+        done[key] = book.add(run, key[0], key[1], hashlib.sha256(data[key]).hexdigest(), seed, result, **version)
+
+    graded = 0
+    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress, file=sys.stderr)
     try:
-        nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
-    except Exception as exc:  # not JSON, not a notebook, not UTF-8
-        return all_rows("missing", f"the file is not a Jupyter notebook ({type(exc).__name__})")
-    wrong = identify(nb, chapter)
-    if wrong:
-        result.problems += wrong
-        return all_rows("missing", wrong[0])
-    result.problems += _notebook_problems(nb, chapter)
-
-    code = [notebook.source(c) for c in nb.cells if c.cell_type == "code"]
-    where = {label: locate(code, label, chapter.answers[label]) for label in chapter.checked}
-    inputs = {label: checks[label].inputs_for(seed) for label in chapter.checked}
-    outcomes, records, collect_outcome = {}, {}, {}
-    started = time.monotonic()
-    stopped = None  # why the kernel stopped, and at which cell
-
-    with Sandbox(memory_gib=limits.memory, fontcache=fontcache) as sandbox:
-        for label in chapter.checked:
-            if inputs[label] is not None:
-                path = sandbox.dir / f"{label}.inputs.json"
-                path.write_text(json.dumps([harness.encode(args) for args in inputs[label]]))
-        def collect(label):
-            left = max(limits.total - (time.monotonic() - started), 1.0)
-            in_path = sandbox.dir / f"{label}.inputs.json" if inputs[label] is not None else None
-            out_path = sandbox.dir / f"{label}.answer.json"
-            out = sandbox.run(_collect_code(chapter.answers[label], in_path and str(in_path), str(out_path)),
-                              min(limits.cell, left), silent=True)
-            collect_outcome[label] = out
-            records[label] = _read_record(out_path) if out.status == "ok" else None
-            return out
-
-        for i, src in enumerate(code):
-            left = limits.total - (time.monotonic() - started)
-            if left <= 0:
-                stopped = (i, "timed out", f"the notebook ran past the {limits.total:g} s limit per submission")
-                break
-            outcomes[i] = out = sandbox.run(src, min(limits.cell, left))
-            if out.stopped:
-                stopped = (i, "timed out" if out.status == "timed out" else "error", out.why)
-                break
-            for label in [lab for lab in chapter.checked if where[lab][1] == i]:
-                out = collect(label)
-                if out.stopped:
-                    stopped = (i, "timed out" if out.status == "timed out" else "error", out.why)
-                    break
-            if stopped:
-                break
-        if not stopped:  # answers whose place could not be found: collected at the end
-            for label in [lab for lab in chapter.checked if lab not in collect_outcome]:
-                if collect(label).stopped:
-                    break
-        result.kernel_trouble = stopped is not None
-
-    for label in chapter.checked:
-        result.rows.append(_row(label, chapter, where[label], outcomes, collect_outcome.get(label),
-                                records.get(label), inputs[label], stopped, code))
-    return result
-
-
-def _cell_name(i):
-    return f"code cell {i + 1}"
-
-
-def _row(label, chapter, where, outcomes, collected, record, inputs, stopped, code):
-    defines, point = where
-    solution = outcomes.get(defines) if defines is not None else None
-    seconds = (solution.seconds if solution else 0.0) + (collected.seconds if collected else 0.0)
-    if collected is None:  # the kernel stopped before this answer could be collected
-        at, status, why = stopped or (0, "error", "the notebook could not be run")
-        after = "; this exercise comes after it" if at < point else ""
-        return Row(label, status, f"{_cell_name(at)}: {why}{after}", seconds)
-    if collected.status == "timed out":
-        return Row(label, "timed out", f"calling your answer on the grader's inputs: {collected.why}", seconds)
-    if collected.status != "ok" or record is None:
-        why = collected.why or f"{collected.ename}: {collected.evalue}"
-        return Row(label, "error", f"the answer could not be collected ({why})", seconds)
-    if record.get("kind") == "unavailable" and record["raised"][0] == "NameError":
-        if solution is not None and solution.status == "timed out":
-            return Row(label, "timed out", f"the solution cell ({_cell_name(defines)}): {solution.why}", seconds)
-        if solution is not None and solution.status == "error":
-            if solution.ename == "NotImplementedError":
-                return Row(label, "not attempted", "", seconds)
-            return Row(label, "error", f"{solution.ename}: {solution.evalue} (in the solution cell)", seconds)
-        if defines is None:
-            return Row(label, "missing", f"no cell defines {chapter.answers[label]}, the answer this exercise reads",
-                       seconds)
-    status, detail = exercises.judge(label, record, inputs)
-    stub_left = defines is not None and f"exercise {label}: replace this line" in code[defines]
-    if status != "passed" and stub_left and solution is not None and solution.ename == "NotImplementedError":
-        return Row(label, "not attempted", "", seconds)  # e.g. the stub's half-built network, never finished
-    if status == "passed" and chapter.is_reference_solution(label, code):
-        status, detail = "flagged", "passed, with the book's reference solution character for character"
-    return Row(label, status, detail, seconds)
+        retry = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(work, key) for key in todo]
+            try:
+                for future in as_completed(futures):
+                    key, result = future.result()
+                    if result.kernel_trouble and jobs > 1:
+                        retry.append(key)  # recorded after its second grade, alone
+                    else:
+                        record(key, result)
+                        graded += 1
+                    bar.update()
+            except BaseException:
+                stop.set()
+                for f in futures:
+                    f.cancel()
+                raise
+        for key in retry:  # alone this time: nothing else runs beside it
+            bar.set_description(f"again, alone: {key[0]}")
+            record(key, work(key)[1])
+            graded += 1
+    except (KeyboardInterrupt, Stopped) as exc:
+        book.finish_run(run, "interrupted", graded, reused)
+        raise Interrupted(f"{graded} notebooks graded in this run are kept in {book.path}") from exc
+    except CourseChanged:
+        book.finish_run(run, "stopped: the course changed", graded, reused)
+        raise
+    finally:
+        bar.close()
+        shutil.rmtree(fonts, ignore_errors=True)
+    book.finish_run(run, "finished", graded, reused)
+    results = {key: book.result(sid) for key, sid in done.items()}
+    book.close()
+    return ClassRun(students, chapters, results, problems, graded, reused,
+                    {"id": run, "seed": seed, "isolation": isolation, "commit": commit, "course": fingerprint})

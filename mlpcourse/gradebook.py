@@ -1,21 +1,125 @@
-"""The gradebook a class run writes: grades.csv, summary.csv, one feedback file per
-student, and report.html (pass rate per exercise, the most common failures)."""
+"""The gradebook: ``GRADES/gradebook.db``, a SQLite database, and the files exported from it.
+
+The database is the record. ``runs`` holds every grading run (start and end, the
+course's commit and fingerprint, seed, limits, isolation, jobs, counts, and how it
+ended); ``submissions`` a graded notebook (student, chapter, the sha256 of its
+bytes, the course version, limits, isolation and seed it was graded with, the
+problems found); ``results`` its rows, one per checked exercise. A notebook's rows
+are committed the moment it is graded (WAL mode), and nothing is ever deleted: a
+regrade adds a submission. ``grades.csv``, ``summary.csv``, ``feedback/`` and
+``report.html`` are exports of the latest result per student and chapter.
+"""
 
 import base64
 import csv
 import html
 import io
+import json
+import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 
+from .statuses import FAILING, NOT_ATTEMPTED, STATUSES, passes, tally
+from .submission import Result, Row
+
+__all__ = ["DATABASE", "Gradebook", "write", "feedback", "report"]
+
+DATABASE = "gradebook.db"
 COLUMNS = ["student", "chapter", "exercise", "status", "detail", "seconds"]
 SUMMARY = ["student", "chapter", "passed", "failed", "not attempted", "total"]
-FAILED = ("failed", "error", "timed out", "missing")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started TEXT NOT NULL, ended TEXT, outcome TEXT NOT NULL,
+    course TEXT NOT NULL, commit_id TEXT NOT NULL, seed INTEGER NOT NULL, limits TEXT NOT NULL,
+    isolation TEXT NOT NULL, jobs INTEGER NOT NULL, graded INTEGER, reused INTEGER);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY, run INTEGER NOT NULL REFERENCES runs(id), student TEXT NOT NULL,
+    chapter TEXT NOT NULL, digest TEXT, course TEXT NOT NULL, limits TEXT NOT NULL, isolation TEXT NOT NULL,
+    seed INTEGER NOT NULL, problems TEXT NOT NULL, graded TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    submission INTEGER NOT NULL REFERENCES submissions(id), position INTEGER NOT NULL, exercise TEXT NOT NULL,
+    status TEXT NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY (submission, position));
+CREATE INDEX IF NOT EXISTS by_student ON submissions (student, chapter);
+"""
 
 
-def write(out, students, chapters, results, problems):
-    """Write the gradebook into ``out``; return the paths written."""
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+class Gradebook:
+    """The database in folder ``out`` (made if needed), opened for one run in one thread."""
+
+    def __init__(self, out):
+        Path(out).mkdir(parents=True, exist_ok=True)
+        self.path = Path(out) / DATABASE
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self.db.commit()
+
+    def start_run(self, course, commit, seed, limits, isolation, jobs):
+        """Record the start of a run; return its id."""
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO runs (started, outcome, course, commit_id, seed, limits, isolation, jobs) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+                (_now(), course, commit, seed, json.dumps(limits, sort_keys=True), isolation, jobs))
+        return cur.lastrowid
+
+    def finish_run(self, run, outcome, graded, reused):
+        """Record how run ``run`` ended and what it did."""
+        with self.db:
+            self.db.execute("UPDATE runs SET ended = ?, outcome = ?, graded = ?, reused = ? WHERE id = ?",
+                            (_now(), outcome, graded, reused, run))
+
+    def find(self, student, chapter, digest, course, limits, isolation):
+        """The latest submission of these very bytes (``digest``; None: no notebook) graded with this course
+        version, limits and isolation, or None."""
+        row = self.db.execute(
+            "SELECT id FROM submissions WHERE student = ? AND chapter = ? AND digest IS ? AND course = ? "
+            "AND limits = ? AND isolation = ? ORDER BY id DESC LIMIT 1",
+            (student, chapter, digest, course, limits, isolation)).fetchone()
+        return row[0] if row else None
+
+    def add(self, run, student, chapter, digest, seed, result, course, limits, isolation):
+        """Commit one graded notebook (a :class:`mlpcourse.submission.Result`) now; return its id."""
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO submissions (run, student, chapter, digest, course, limits, isolation, seed, problems, "
+                "graded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run, student, chapter, digest, course, limits, isolation, seed, json.dumps(result.problems),
+                 _now()))
+            self.db.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                [(cur.lastrowid, i, r.exercise, r.status, r.detail, r.seconds) for i, r in enumerate(result.rows)])
+        return cur.lastrowid
+
+    def result(self, submission):
+        """The :class:`mlpcourse.submission.Result` of one submission."""
+        chapter, problems = self.db.execute("SELECT chapter, problems FROM submissions WHERE id = ?",
+                                            (submission,)).fetchone()
+        rows = self.db.execute("SELECT exercise, status, detail, seconds FROM results WHERE submission = ? "
+                               "ORDER BY position", (submission,)).fetchall()
+        return Result(chapter, [Row(*r) for r in rows], json.loads(problems))
+
+    def runs(self):
+        """Every run, oldest first, as dicts."""
+        cur = self.db.execute("SELECT * FROM runs ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def close(self):
+        """Close the database."""
+        self.db.close()
+
+
+def write(out, graded):
+    """Export the gradebook of a :class:`mlpcourse.grade.ClassRun` into ``out``; return the paths written."""
     out = Path(out)
+    students, chapters, results = graded.students, graded.chapters, graded.results
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     rows = [(s, c, row) for s in students for c in chapters for row in results[(s, c)].rows]
     with open(out / "grades.csv", "w", newline="") as f:
@@ -29,12 +133,11 @@ def write(out, students, chapters, results, problems):
         for s in students:
             for c in chapters:
                 r = results[(s, c)]
-                passed = r.count("passed") + r.count("flagged")
-                failed = sum(r.count(x) for x in FAILED)
-                w.writerow([s, c, passed, failed, r.count("not attempted"), len(r.rows)])
+                counts = tally(row.status for row in r.rows)
+                w.writerow([s, c, counts["passed"], counts["failed"], counts[NOT_ATTEMPTED], len(r.rows)])
     for s in students:
         (out / "feedback" / f"{s}.md").write_text(feedback(s, chapters, results))
-    (out / "report.html").write_text(report(students, chapters, results, problems))
+    (out / "report.html").write_text(report(students, chapters, results, graded.problems, graded.run))
     return [out / "grades.csv", out / "summary.csv", out / "feedback", out / "report.html"]
 
 
@@ -43,7 +146,7 @@ def feedback(student, chapters, results):
     lines = [f"# Feedback for {student}", ""]
     for c in chapters:
         r = results[(student, c)]
-        passed = r.count("passed") + r.count("flagged")
+        passed = tally(row.status for row in r.rows)["passed"]
         lines += [f"## {c}: {passed} of {len(r.rows)} passed", ""]
         lines += [f"- Note: {p}" for p in r.problems]
         for row in r.rows:
@@ -74,7 +177,14 @@ def _chart(rates):
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def report(students, chapters, results, problems):
+def isolation_text(isolation):
+    """How a run's kernels were isolated, in words."""
+    return ("each kernel in a bubblewrap sandbox (own user, PID and network namespaces; a read-only view of "
+            "what a chapter needs; only its own folder writable)" if isolation == "bubblewrap" else
+            "no sandbox (--no-sandbox): each kernel ran as the instructor's user")
+
+
+def report(students, chapters, results, problems, run=None):
     """report.html: per-exercise counts and pass rates, the most common failure messages."""
     table, rates, failures = [], [], Counter()
     for c in chapters:
@@ -84,15 +194,15 @@ def report(students, chapters, results, problems):
         for label in labels:
             counts = Counter(row.status for s in students for row in results[(s, c)].rows if row.exercise == label)
             total = sum(counts.values())
-            rate = (counts["passed"] + counts["flagged"]) / total if total else 0.0
+            rate = sum(n for status, n in counts.items() if passes(status)) / total if total else 0.0
             rates.append((f"{c} / {label}" if len(chapters) > 1 else label, rate))
             table.append((c, label, counts, total, rate))
         for s in students:
             for row in results[(s, c)].rows:
-                if row.status in FAILED and row.detail:
+                if row.status in FAILING and row.detail:
                     failures[(c, row.exercise, row.status, row.detail.splitlines()[0][:200])] += 1
     e = html.escape
-    head = ["passed", "flagged", "failed", "not attempted", "error", "timed out", "missing"]
+    head = list(STATUSES)
     body = [f"<tr><td>{e(c)}</td><td><code>{e(label)}</code></td>"
             + "".join(f"<td>{counts[h]}</td>" for h in head) + f"<td>{100 * rate:.0f}%</td></tr>"
             for c, label, counts, total, rate in table]
@@ -111,6 +221,7 @@ th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
 .scroll{{overflow-x:auto}}</style></head>
 <body><h1>Grading report</h1>
 <p>{len(students)} students, chapters {e(", ".join(chapters))}.</p>
+{_run_text(run)}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Pass rate per exercise</h2>
 <img src="{_chart(rates) if rates else ''}" alt="{e(alt)}">
@@ -125,3 +236,11 @@ th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
 <tbody>{"".join(common) or '<tr><td colspan="5">none</td></tr>'}</tbody></table></div>
 </body></html>
 """
+
+
+def _run_text(run):
+    if not run:
+        return ""
+    e = html.escape
+    return (f"<p>Run {run['id']} of the gradebook, seed {run['seed']}, course commit "
+            f"<code>{e(run['commit'][:12])}</code>; isolation: {e(isolation_text(run['isolation']))}.</p>")

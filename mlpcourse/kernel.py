@@ -1,21 +1,35 @@
-"""A sandboxed Jupyter kernel for one submission.
+"""A Jupyter kernel for one submission, in an operating-system sandbox.
 
-Each kernel gets its own temporary folder (its working directory and home), a
-clean environment (no PYTHONPATH, Python's isolated mode, so no folder of the
-student's can shadow a package), one BLAS thread, matplotlib without a display,
-and limits on memory (address space), file size and core dumps. Code
-runs one cell at a time under a wall-clock limit; a cell that does not stop
-when interrupted is ended by killing the kernel and every process it started.
+A submission is hostile code. Its kernel runs under bubblewrap (``bwrap``) in new
+user, PID, network, IPC, UTS and cgroup namespaces: it sees only its own
+processes, has no network, and sees a read-only view of what a chapter needs (the
+system's libraries, the Python installation and its packages, ``mlpcore``) plus
+one writable folder, its own, and a private ``/tmp``. The course's sources are not
+there: ``mlpcourse`` inside is a stand-in whose ``check`` does nothing (the
+verdict is decided from the collected answers, in the grader's process). Nothing
+a kernel starts outlives it: killing the sandbox ends its PID namespace.
+
+Limits: memory (address space), file size, no core dumps, and a number of
+processes (``RLIMIT_NPROC`` inside the sandbox, which the kernel enforces for any
+user but root; for root, a ``pids`` cgroup per kernel where the machine has one).
+Code runs one cell at a time under a wall-clock limit; a cell that does not stop
+when interrupted is ended by killing the sandbox.
+
+``Sandbox(isolation="none")`` runs the same kernel without bubblewrap (the
+grader's ``--no-sandbox``): its own folder and the limits, nothing more.
 """
 
-__all__ = ["GRACE", "Outcome", "Sandbox"]
+__all__ = ["GRACE", "ISOLATIONS", "Outcome", "Sandbox", "SandboxUnavailable", "Stopped", "sandbox_problem"]
 
+import functools
 import os
 import queue
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,17 +39,49 @@ from jupyter_client import KernelManager
 from jupyter_core.utils import ensure_event_loop
 
 GRACE = 3.0  # seconds an interrupted cell has to stop before the kernel is killed
+PROCESSES = 256  # tasks (processes and threads) one kernel may have at once
+ISOLATIONS = ("bubblewrap", "none")
 
-# the kernel's entry point: limits first, then ipykernel (argv: memory bytes, then ipykernel's own)
+# the kernel's entry point, inside the sandbox: limits first, then ipykernel
+# (argv: memory bytes, processes, then ipykernel's own)
 LAUNCH = """\
 import resource, sys
-memory = int(sys.argv[1])
-for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 1 << 30)):
+memory, processes = int(sys.argv[1]), int(sys.argv[2])
+for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 1 << 30),
+                     (resource.RLIMIT_NPROC, processes)):
     resource.setrlimit(limit, (value, value))
-sys.argv = ["ipykernel"] + sys.argv[2:]
+sys.argv = ["ipykernel"] + sys.argv[3:]
 from ipykernel.kernelapp import launch_new_instance
 launch_new_instance()
 """
+
+# outside the sandbox, before bwrap: join the kernel's pids cgroup (argv: its cgroup.procs, then the command)
+JOIN_CGROUP = """\
+import os, sys
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+# what the stand-in mlpcourse says in a check cell inside the sandbox
+STANDIN = '''"""Stand-in for mlpcourse inside the grader's sandbox: the grader judges the answers itself."""
+
+
+def check(label, answer):
+    print(f"{label}: judged by the grader")
+'''
+
+SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts", "mime.types")
+INSIDE_UID = 1000
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot make its namespaces on this machine."""
+
+
+class Stopped(Exception):
+    """The grader was asked to stop (Ctrl-C): the kernel was ended mid-notebook."""
 
 
 @dataclass
@@ -50,21 +96,150 @@ class Outcome:
     why: str = ""
 
 
+def _package_dir(name):
+    import importlib.util
+
+    return Path(importlib.util.find_spec(name).origin).resolve().parent
+
+
+def _python_roots():
+    """The folders of the Python installation the kernel runs (read-only inside)."""
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix)}
+    roots |= {Path(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots.add(Path(sys.executable).resolve().parent.parent)
+    roots = {r.resolve() for r in roots if r.exists()}
+    # a folder inside another is bound with it; /usr is bound anyway
+    return sorted(r for r in roots if not any(r != o and o in r.parents for o in roots)
+                  and not any(Path(s) == r or Path(s) in r.parents for s in SYSTEM))
+
+
+def bwrap_args(folder, standin, cgroup_procs=None):
+    """The command line that runs a kernel in its sandbox, up to the kernel's own command."""
+    args = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--hostname", "sandbox"]
+    for path in SYSTEM:
+        args += ["--ro-bind-try", path, path]
+    args += ["--tmpfs", "/tmp"]  # before the binds: the Python installation or the kernel's folder may be in /tmp
+    for name in ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--ro-bind", str(folder / ".passwd"), "/etc/passwd", "--ro-bind", str(folder / ".group"), "/etc/group"]
+    for root in _python_roots():
+        args += ["--ro-bind", str(root), str(root)]
+    # mlpcore where Python finds it; the stand-in where Python would find mlpcourse
+    mlpcore = _package_dir("mlpcore")
+    args += ["--ro-bind", str(mlpcore), str(mlpcore), "--ro-bind", str(standin), str(_package_dir("mlpcourse"))]
+    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(folder), str(folder),
+             "--remount-ro", "/", "--chdir", str(folder), "--unsetenv", "JPY_PARENT_PID", "--"]
+    # the kernel must not believe its parent is init: ipykernel exits when JPY_PARENT_PID is 1
+    if cgroup_procs is not None:
+        return [sys.executable, "-I", "-c", JOIN_CGROUP, str(cgroup_procs), shutil.which("bwrap"), *args[1:]]
+    return [shutil.which("bwrap"), *args[1:]]
+
+
+def _standin_package(folder):
+    """The stand-in mlpcourse: ``check`` that does nothing, and the chapters' harmless ``prose``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "__init__.py").write_text(STANDIN)
+    shutil.copy(Path(__file__).with_name("prose.py"), folder / "prose.py")
+    return folder
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_problem():
+    """Why a kernel cannot be sandboxed here ("" when it can): bwrap missing, or no user namespaces."""
+    if sys.platform != "linux":
+        return f"the sandbox needs Linux (bubblewrap); this is {sys.platform}"
+    if shutil.which("bwrap") is None:
+        return ("bubblewrap is not installed (the Debian/Ubuntu package 'bubblewrap', "
+                "Fedora's 'bubblewrap'; it needs no root)")
+    folder = Path(tempfile.mkdtemp(prefix="mlpcourse-probe-"))
+    try:
+        _write_identity(folder)
+        standin = _standin_package(folder / "standin")
+        code = "import mlpcore, mlpcourse, socket; print(mlpcourse.__doc__.split(':')[0])"
+        cmd = bwrap_args(folder, standin) + [sys.executable, "-I", "-c", code]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if run.returncode != 0 or "Stand-in" not in run.stdout:
+            why = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            return (f"bubblewrap cannot make its sandbox here ({why}); unprivileged user namespaces may be "
+                    "switched off (sysctl kernel.unprivileged_userns_clone, or a container's seccomp profile)")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap failed to start ({exc})"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return ""
+
+
+def _write_identity(folder):
+    (folder / ".passwd").write_text(f"student:x:{INSIDE_UID}:{INSIDE_UID}:student:{folder}:/bin/sh\n")
+    (folder / ".group").write_text(f"student:x:{INSIDE_UID}:\n")
+
+
+class _PidsCgroup:
+    """A pids cgroup for one kernel (cgroup v1's pids hierarchy, or v2 where this process may make one),
+    or nothing where the machine does not let this user make one."""
+
+    def __init__(self, limit):
+        self.path = None
+        for root in self._roots():
+            path = root / f"mlpcourse-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                path.mkdir()
+                (path / "pids.max").write_text(str(limit))
+            except OSError:
+                if path.is_dir():
+                    path.rmdir()
+                continue
+            self.path = path
+            return
+
+    @staticmethod
+    def _roots():
+        v1 = Path("/sys/fs/cgroup/pids")
+        if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
+            yield v1
+        for line in Path("/proc/self/cgroup").read_text().splitlines() if Path("/proc/self/cgroup").exists() else ():
+            if line.startswith("0::"):
+                for mount in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
+                    own = mount / line[3:].lstrip("/")
+                    if "pids" in (own / "cgroup.subtree_control").read_text() if (
+                            own / "cgroup.subtree_control").is_file() else False:
+                        yield own
+
+    def close(self):
+        if self.path is not None:
+            for _ in range(50):  # the kernel's processes may take a moment to be reaped
+                try:
+                    self.path.rmdir()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+
+
 class _Manager(KernelManager):
+    wrapper = ()
     launch_args = ()
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return [sys.executable, "-I", "-c", LAUNCH, *self.launch_args, "-f", self.connection_file,
+        return [*self.wrapper, sys.executable, "-I", "-c", LAUNCH, *self.launch_args, "-f", self.connection_file,
                 "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
 
 
 class Sandbox:
-    """A kernel in its own folder, as a context manager; :meth:`run` executes code in it."""
+    """A kernel in its own folder (and, with ``isolation="bubblewrap"``, its own sandbox), as a
+    context manager; :meth:`run` executes code in it."""
 
-    def __init__(self, memory_gib=4.0, fontcache=None, startup_timeout=60):
+    def __init__(self, memory_gib=4.0, fontcache=None, startup_timeout=60, isolation="bubblewrap",
+                 processes=PROCESSES, stop=None):
+        if isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")
+        if isolation == "bubblewrap" and sandbox_problem():
+            raise SandboxUnavailable(sandbox_problem())
         self.memory = int(memory_gib * 2**30)
         self.fontcache, self.startup_timeout = fontcache, startup_timeout
-        self.km = self.kc = None
+        self.isolation, self.processes, self.stop = isolation, processes, stop
+        self.km = self.kc = self.cgroup = None
         self.dead = False
 
     def __enter__(self):
@@ -79,12 +254,19 @@ class Sandbox:
             "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.dir / "mpl"), "IPYTHONDIR": str(self.dir / "ipython"),
             "JUPYTER_RUNTIME_DIR": str(self.dir), "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "USER": "student", "LOGNAME": "student",
         }
         km = _Manager(transport="ipc", ip=str(self.dir / "ipc"), connection_file=str(self.dir / "kernel.json"))
-        km.launch_args = (str(self.memory),)
+        km.launch_args = (str(self.memory), str(self.processes))
         self.km = km
         try:
+            if self.isolation == "bubblewrap":
+                _write_identity(self.dir)
+                standin = _standin_package(self.dir / ".mlpcourse")
+                if os.geteuid() == 0:  # RLIMIT_NPROC does not hold root back: a pids cgroup does, where there is one
+                    self.cgroup = _PidsCgroup(self.processes)
+                procs = self.cgroup.path / "cgroup.procs" if self.cgroup and self.cgroup.path else None
+                km.wrapper = tuple(bwrap_args(self.dir, standin, procs))
             km.start_kernel(env=env, cwd=str(self.dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.kc = km.blocking_client()
             self.kc.start_channels()
@@ -93,6 +275,11 @@ class Sandbox:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def interrupt(self):
+        """Ask the kernel to interrupt its cell (a message on its control channel: a signal to the sandbox's
+        process group would reach bubblewrap, not the kernel)."""
+        self.kc.control_channel.send(self.kc.session.msg("interrupt_request", {}))
 
     def run(self, code, timeout, silent=False):
         """Execute ``code``; wait at most ``timeout`` seconds, then interrupt, then kill."""
@@ -108,6 +295,9 @@ class Sandbox:
             except queue.Empty:
                 self._drain()
                 now = time.monotonic()
+                if self.stop is not None and self.stop.is_set():
+                    self.kill()
+                    raise Stopped("the grader was asked to stop") from None
                 if not self.km.is_alive():
                     self.dead = True
                     code_ = self.km.provisioner.process.poll() if self.km.provisioner else None
@@ -115,7 +305,7 @@ class Sandbox:
                                    why=f"the kernel died (exit status {code_}): the code called exit, "
                                        f"or ran out of its {self.memory / 2**30:g} GiB of memory")
                 if interrupted_at is None and now > deadline:
-                    self.km.interrupt_kernel()
+                    self.interrupt()
                     interrupted_at = now
                 elif interrupted_at is not None and now > interrupted_at + GRACE:
                     self.kill()
@@ -141,7 +331,7 @@ class Sandbox:
                 return
 
     def kill(self):
-        """End the kernel and everything it started, now."""
+        """End the kernel and everything it started, now (in the sandbox: its whole PID namespace)."""
         self.dead = True
         if self.km is not None and self.km.has_kernel:
             try:
@@ -159,6 +349,8 @@ class Sandbox:
             except Exception:  # already gone
                 pass
             self.km.cleanup_resources()
+        if self.cgroup is not None:
+            self.cgroup.close()
         # jupyter_client ran its calls on this thread's event loop; close it (a new one is made when needed)
         ensure_event_loop().close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -5,11 +5,17 @@ Its reference solution is a code cell whose code stands between the nbgrader
 markers ``### BEGIN SOLUTION`` and ``### END SOLUTION``, inside the gated
 ``{solution-start} <label>`` ... ``{solution-end}`` markdown cells. An exercise
 that is checked automatically has a code cell ``check("<label>", answer)``.
+
+Each rule about where things are is defined here once: the stub that ``release``
+writes and how a stub is recognised (:func:`stub_line`, :func:`is_stub`), how a
+check cell is recognised (:func:`check_calls`), and how a chapter's notebook is
+found in a folder (:func:`chapter_notebooks`).
 """
 
 import ast
 import re
 import threading
+from pathlib import Path
 
 import nbformat
 
@@ -27,7 +33,41 @@ def parse_code(source):
 EXERCISE = re.compile(r"\{exercise\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")
 SOLUTION_START = re.compile(r"\{solution-start\}[ \t]+(\S+)")
 SOLUTION_END = re.compile(r"\{solution-end\}")
-CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.-]+)["']""")
+
+
+def stub_line(label):
+    """The line that stands for exercise ``label``'s solution in the student version."""
+    return f'raise NotImplementedError("exercise {label}: replace this line with your solution")'
+
+
+def is_stub(code, label):
+    """Whether the code cell ``code`` still holds the stub of exercise ``label``."""
+    return f"exercise {label}: replace this line" in code
+
+
+def check_calls(code):
+    """[(label, answer name or None)]: every ``check("<label>", <name>)`` call in a code cell,
+    read from its syntax tree (a commented-out call is no call; a cell that does not parse has none)."""
+    try:
+        tree = parse_code(code)
+    except SyntaxError:
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            name = node.args[1].id if len(node.args) == 2 and isinstance(node.args[1], ast.Name) else None
+            calls.append((node.args[0].value, name))
+    return calls
+
+
+def chapter_notebooks(folder, chapter):
+    """Every ``<chapter>.ipynb`` below ``folder`` at any depth, hidden folders and Jupyter's
+    checkpoints skipped, the shallowest first: the first is the one that is checked or graded."""
+    folder = Path(folder)
+    paths = [p for p in folder.rglob(f"{chapter}.ipynb")
+             if not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    return sorted(paths, key=lambda p: (len(p.parts), str(p)))
 
 
 class NotACourseNotebook(ValueError):
@@ -45,6 +85,7 @@ def read(path):
 
 
 def source(cell):
+    """A cell's source as one string (a notebook may store it as a list of lines)."""
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
@@ -79,7 +120,7 @@ def structure(nb):
             label = stamped[1] if stamped else current
             if label in by_label and by_label[label]["solution"] is None:
                 by_label[label]["solution"] = i
-        for label in CHECK_CALL.findall(text):
+        for label, _ in check_calls(text):
             if label in by_label and by_label[label]["check"] is None:
                 by_label[label]["check"] = i
             elif label not in by_label:  # a check whose exercise text was deleted
@@ -98,7 +139,7 @@ def stub(text, label):
             if inside:
                 raise ValueError(f"exercise {label}: '{BEGIN}' twice without '{END}'")
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(f'{indent}raise NotImplementedError("exercise {label}: replace this line with your solution")')
+            out.append(indent + stub_line(label))
             inside = True
         elif stripped.startswith(END):
             if not inside:

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .notebook import BEGIN, CHECK_CALL, EXERCISE, read, source, structure, stub
+from .notebook import BEGIN, EXERCISE, check_calls, read, source, structure, stub
 
 START_LINE = re.compile(r"^\s*(`{3,}|:{3,})\{solution-start\}\s+(\S+)")
 END_LINE = re.compile(r"^\s*(`{3,}|:{3,})\{solution-end\}")
@@ -75,7 +75,7 @@ def student_version(nb, name="notebook"):
             cell.metadata["mlpcore"] = {"solution": label}
         elif inside:
             continue  # a code cell that is part of a written solution: leave it out
-        if label is not None or i in check_of or CHECK_CALL.search(text):
+        if label is not None or i in check_of or check_calls(text):
             cell.outputs, cell.execution_count = [], None
             if i in check_of:
                 cell.metadata["mlpcore"] = {"check": check_of[i]}

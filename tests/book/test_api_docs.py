@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
            "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
-           "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.classroom", "mlpcourse.gradebook", "mlpcourse.ci",
+           "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.submission", "mlpcourse.statuses", "mlpcourse.notebook", "mlpcourse.gradebook", "mlpcourse.ci",
            "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose"]
 
 

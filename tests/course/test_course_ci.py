@@ -2,6 +2,7 @@
 local clone of the course and sample student repositories; and, in that installed
 course, a submission that rewrites the installed checks stops the grading run."""
 
+import csv
 import os
 import re
 import shutil
@@ -88,20 +89,46 @@ def test_the_workflow_checks_a_student_repository(installed, kind, status, summa
     assert summary in result.stdout and "99 passed" not in result.stdout
 
 
-def test_a_submission_that_rewrites_the_installed_checks_stops_the_run(installed):
-    tmp, _, env, python = installed
-    rewrite = ("import mlpcourse.checks.ch03_activation_functions as m, pathlib\n"
-               "p = pathlib.Path(m.__file__)\n"
-               "p.write_text(p.read_text().replace('compare_function(answer', 'pass  # compare_function(answer'))")
+REWRITE = ("import mlpcourse.checks.ch03_activation_functions as m, pathlib\n"
+           "p = pathlib.Path(m.__file__)\n"
+           "p.write_text(p.read_text().replace('compare_function(answer', 'pass  # compare_function(answer'))")
+
+
+def _tamper_class(folder):
     tamper = submission(CH, "untouched")
-    tamper.cells.insert(1, nbformat.v4.new_code_cell(rewrite))
+    tamper.cells.insert(1, nbformat.v4.new_code_cell(REWRITE))
     for student, nb in [("a-tamperer", tamper), ("b-unsolved", submission(CH, "untouched"))]:
-        (tmp / "class" / student).mkdir(parents=True)
-        nbformat.write(nb, tmp / "class" / student / f"{CH}.ipynb")
-    result = subprocess.run([str(python), "-I", "-m", "mlpcourse", "grade", str(tmp / "class"), "--out",
-                             str(tmp / "grades"), "--jobs", "1", "--no-progress"], env=env, cwd=tmp,
+        (folder / student).mkdir(parents=True)
+        nbformat.write(nb, folder / student / f"{CH}.ipynb")
+    return folder
+
+
+def _installed_checks(python):
+    return subprocess.run([str(python), "-I", "-c", "import mlpcourse.checks.ch03_activation_functions as m; "
+                           "print(open(m.__file__).read())"], capture_output=True, text=True, check=True).stdout
+
+
+def test_in_the_sandbox_a_submission_cannot_rewrite_the_installed_checks(installed):
+    """The installed course (not a checkout): inside the sandbox its mlpcourse is the stand-in, so the
+    checks are not even there to rewrite; the run finishes and nothing passes."""
+    tmp, _, env, python = installed
+    before = _installed_checks(python)
+    result = subprocess.run([str(python), "-I", "-m", "mlpcourse", "grade", str(_tamper_class(tmp / "class")),
+                             "--out", str(tmp / "grades"), "--jobs", "1", "--no-progress"], env=env, cwd=tmp,
                             capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "isolation: bubblewrap sandbox" in result.stdout
+    assert _installed_checks(python) == before
+    with open(tmp / "grades" / "grades.csv") as f:
+        assert {row[3] for row in list(csv.reader(f))[1:]} == {"not attempted"}
+
+
+def test_without_the_sandbox_a_submission_that_rewrites_the_installed_checks_stops_the_run(installed):
+    tmp, _, env, python = installed
+    result = subprocess.run([str(python), "-I", "-m", "mlpcourse", "grade", str(_tamper_class(tmp / "class-ns")),
+                             "--out", str(tmp / "grades-ns"), "--jobs", "1", "--no-progress", "--no-sandbox"],
+                            env=env, cwd=tmp, capture_output=True, text=True, timeout=600)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert "changed on disk while grading" in result.stderr and "ch03_activation_functions.py" in result.stderr
-    assert not (tmp / "grades" / "grades.csv").exists()
+    assert "changed on disk while grading" in result.stderr
+    assert not (tmp / "grades-ns" / "grades.csv").exists()
     assert sys.executable != str(python)  # the damage stayed in the test's own installation

@@ -10,7 +10,7 @@ import pytest
 
 from mlpcourse import course, exercises
 from mlpcourse.__main__ import main
-from mlpcourse.grade import STATUSES
+from mlpcourse.statuses import STATUSES
 from mlpcourse.samples import make_class
 
 CHAPTERS = course.chapters()

@@ -1,0 +1,30 @@
+"""The statuses of a graded exercise and what counts as passing, defined once for
+``check``, ``grade``, the gradebook and its report.
+
+- ``passed``: the answer agreed with the reference on every input;
+- ``flagged``: passed, with the book's reference solution character for character;
+- ``failed``: the answer disagreed (the detail says where);
+- ``not attempted``: the answer is still the released stub;
+- ``error``: the answer, or the notebook before it, raised;
+- ``timed out``: a cell or the answer ran past its limit;
+- ``missing``: no notebook, or no cell that defines the answer.
+"""
+
+__all__ = ["STATUSES", "PASSING", "FAILING", "NOT_ATTEMPTED", "passes", "tally"]
+
+NOT_ATTEMPTED = "not attempted"
+PASSING = ("passed", "flagged")
+FAILING = ("failed", "error", "timed out", "missing")
+STATUSES = PASSING + FAILING + (NOT_ATTEMPTED,)
+
+
+def passes(status):
+    """Whether ``status`` counts as passing (``flagged`` does: it is a note for the instructor)."""
+    return status in PASSING
+
+
+def tally(statuses):
+    """{"passed": n, "failed": n, "not attempted": n}: the three counts a student is shown."""
+    statuses = list(statuses)
+    return {"passed": sum(passes(s) for s in statuses), "failed": sum(s in FAILING for s in statuses),
+            NOT_ATTEMPTED: statuses.count(NOT_ATTEMPTED)}
