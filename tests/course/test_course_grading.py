@@ -10,8 +10,8 @@ import pytest
 
 from mlpcourse import course, exercises
 from mlpcourse.__main__ import main
-from mlpcourse.statuses import STATUSES
 from mlpcourse.samples import make_class
+from mlpcourse.statuses import STATUSES
 
 CHAPTERS = course.chapters()
 SEED = exercises.FEEDBACK_SEED  # the seed of the check cell, so that both see the same inputs

@@ -326,3 +326,23 @@ def test_grade_records_each_run(attacked):
     assert started <= ended and seed == 11 and jobs == 2 and graded == 11 and reused == 0
     assert json.loads(limits) == {"cell": 10.0, "total": 90.0, "memory": 2.0}
     assert commit
+
+
+def test_ctrl_c_ends_the_kernels_keeps_what_was_graded_and_says_how_to_resume(attacked):
+    paths, tmp = attacked["paths"], attacked["paths"]["tmp"]
+    out = attacked["root"] / "grades-ctrl-c"
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(paths["alone"]), "--out", str(out),
+                            "--jobs", "2", "--chapters", CH, *LIMITS], env=env, cwd=paths["cwd"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not ((out / "gradebook.db").exists() and _submissions(out / "gradebook.db")):
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr and "run the same command again to resume" in stderr
+    assert _processes_mentioning(str(tmp)) == []
+    db = sqlite3.connect(out / "gradebook.db")
+    (outcome, graded), = db.execute("SELECT outcome, graded FROM runs").fetchall()
+    assert outcome == "interrupted" and graded == len(_submissions(out / "gradebook.db")) >= 1
