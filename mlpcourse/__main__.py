@@ -125,13 +125,13 @@ def _indent(detail):
 
 def _isolation(args):
     """The isolation to run kernels with, and a note when it is not the sandbox (None: refuse to run)."""
-    from .kernel import sandbox_problem
+    from .kernel import process_limit_problem, sandbox_problem
 
     if args.no_sandbox:
         return "none", "kernels run without the sandbox (--no-sandbox)"
     problem = sandbox_problem()
     if not problem:
-        return "bubblewrap", ""
+        return "bubblewrap", process_limit_problem()
     if args.command == "check":
         return "none", f"kernels run without the sandbox: {problem}"
     print(f"{PROG} grade: cannot sandbox the students' kernels: {problem}.\n"
@@ -199,9 +199,11 @@ def _grade(args):
     if args.jobs is not None and args.jobs < 1:
         print(f"{PROG} grade: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
-    isolation, _ = _isolation(args)
+    isolation, note = _isolation(args)
     if isolation is None:
         return 2
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     try:
         graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
                              progress=not args.no_progress, isolation=isolation)

@@ -19,7 +19,8 @@ when interrupted is ended by killing the sandbox.
 grader's ``--no-sandbox``): its own folder and the limits, nothing more.
 """
 
-__all__ = ["GRACE", "ISOLATIONS", "Outcome", "Sandbox", "SandboxUnavailable", "Stopped", "sandbox_problem"]
+__all__ = ["GRACE", "ISOLATIONS", "Outcome", "Sandbox", "SandboxUnavailable", "Stopped", "process_limit_problem",
+           "sandbox_problem"]
 
 import functools
 import os
@@ -215,6 +216,20 @@ class _PidsCgroup:
                     return
                 except OSError:
                     time.sleep(0.05)
+
+
+def process_limit_problem():
+    """Why the limit on a kernel's processes does not hold here ("" when it does): RLIMIT_NPROC holds
+    every user but root, and root needs a pids cgroup it can make."""
+    if os.geteuid() != 0:
+        return ""
+    cgroup = _PidsCgroup(PROCESSES)
+    cgroup.close()
+    if cgroup.path is not None:
+        return ""
+    return ("the grader runs as root and this machine offers no pids cgroup it can make, so the limit of "
+            f"{PROCESSES} processes per kernel does not hold (a fork bomb slows the machine until its cell's "
+            "time runs out); grade as an ordinary user")
 
 
 class _Manager(KernelManager):
