@@ -26,6 +26,7 @@ from .submission import Result, Row
 __all__ = ["DATABASE", "Gradebook", "write", "feedback", "report"]
 
 DATABASE = "gradebook.db"
+KILLED = "ended without finishing (killed, or the machine stopped)"
 COLUMNS = ["student", "chapter", "exercise", "status", "detail", "seconds"]
 SUMMARY = ["student", "chapter", "passed", "failed", "not attempted", "total"]
 SCHEMA = """
@@ -61,8 +62,10 @@ class Gradebook:
         self.db.commit()
 
     def start_run(self, course, commit, seed, limits, isolation, jobs):
-        """Record the start of a run; return its id."""
+        """Record the start of a run; return its id. A run still marked running was killed (or its machine
+        stopped): it could not say so itself."""
         with self.db:
+            self.db.execute("UPDATE runs SET outcome = ? WHERE outcome = 'running'", (KILLED,))
             cur = self.db.execute(
                 "INSERT INTO runs (started, outcome, course, commit_id, seed, limits, isolation, jobs) "
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",

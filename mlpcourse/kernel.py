@@ -56,12 +56,24 @@ from ipykernel.kernelapp import launch_new_instance
 launch_new_instance()
 """
 
-# outside the sandbox, before bwrap: join the kernel's pids cgroup (argv: its cgroup.procs, then the command)
-JOIN_CGROUP = """\
-import os, sys
-with open(sys.argv[1], "w") as f:
-    f.write(str(os.getpid()))
-os.execv(sys.argv[2], sys.argv[2:])
+# the kernel's guardian, outside the sandbox (argv: the grader's pid, a cgroup.procs to join or "", then
+# the command): it starts the command in its own process group and ends that group when the grader
+# ends, however it ends. bubblewrap's own --die-with-parent cannot be relied on for this: the kernel
+# clears a parent-death signal when a process changes its credentials, as bwrap does when run by root
+GUARDIAN = """\
+import ctypes, os, signal, subprocess, sys
+grader, procs, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def end(*_):
+    os.killpg(0, signal.SIGKILL)
+signal.signal(signal.SIGTERM, end)
+signal.signal(signal.SIGINT, lambda *_: None)  # a kernel without the sandbox interrupts its own process group
+ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM here when the grader ends
+if os.getppid() != grader:
+    end()  # it ended before the line above
+if procs:
+    with open(procs, "w") as f:
+        f.write(str(os.getpid()))
+sys.exit(subprocess.Popen(command).wait())
 """
 
 # what the stand-in mlpcourse says in a check cell inside the sandbox
@@ -114,7 +126,7 @@ def _python_roots():
                   and not any(Path(s) == r or Path(s) in r.parents for s in SYSTEM))
 
 
-def bwrap_args(folder, standin, cgroup_procs=None):
+def bwrap_args(folder, standin):
     """The command line that runs a kernel in its sandbox, up to the kernel's own command."""
     args = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -133,8 +145,6 @@ def bwrap_args(folder, standin, cgroup_procs=None):
     args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(folder), str(folder),
              "--remount-ro", "/", "--chdir", str(folder), "--unsetenv", "JPY_PARENT_PID", "--"]
     # the kernel must not believe its parent is init: ipykernel exits when JPY_PARENT_PID is 1
-    if cgroup_procs is not None:
-        return [sys.executable, "-I", "-c", JOIN_CGROUP, str(cgroup_procs), shutil.which("bwrap"), *args[1:]]
     return [shutil.which("bwrap"), *args[1:]]
 
 
@@ -275,13 +285,15 @@ class Sandbox:
         km.launch_args = (str(self.memory), str(self.processes))
         self.km = km
         try:
+            procs = ""
+            wrapper = []
             if self.isolation == "bubblewrap":
                 _write_identity(self.dir)
-                standin = _standin_package(self.dir / ".mlpcourse")
+                wrapper = bwrap_args(self.dir, _standin_package(self.dir / ".mlpcourse"))
                 if os.geteuid() == 0:  # RLIMIT_NPROC does not hold root back: a pids cgroup does, where there is one
                     self.cgroup = _PidsCgroup(self.processes)
-                procs = self.cgroup.path / "cgroup.procs" if self.cgroup and self.cgroup.path else None
-                km.wrapper = tuple(bwrap_args(self.dir, standin, procs))
+                    procs = str(self.cgroup.path / "cgroup.procs") if self.cgroup.path else ""
+            km.wrapper = (sys.executable, "-I", "-c", GUARDIAN, str(os.getpid()), procs, *wrapper)
             km.start_kernel(env=env, cwd=str(self.dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.kc = km.blocking_client()
             self.kc.start_channels()
