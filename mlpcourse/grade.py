@@ -184,7 +184,6 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     def record(key, result):
         done[key] = book.add(run, key[0], key[1], hashlib.sha256(data[key]).hexdigest(), seed, result, **version)
 
-    graded = 0
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress, file=sys.stderr)
     try:
         retry = []
@@ -197,7 +196,6 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
                         retry.append(key)  # recorded after its second grade, alone
                     else:
                         record(key, result)
-                        graded += 1
                     bar.update()
             except BaseException:
                 stop.set()
@@ -207,17 +205,16 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
         for key in retry:  # alone this time: nothing else runs beside it
             bar.set_description(f"again, alone: {key[0]}")
             record(key, work(key)[1])
-            graded += 1
     except (KeyboardInterrupt, Stopped) as exc:
-        book.finish_run(run, "interrupted", graded, reused)
+        graded = book.finish_run(run, "interrupted", reused)
         raise Interrupted(f"{graded} notebooks graded in this run are kept in {book.path}") from exc
     except CourseChanged:
-        book.finish_run(run, "stopped: the course changed", graded, reused)
+        book.finish_run(run, "stopped: the course changed", reused)
         raise
     finally:
         bar.close()
         shutil.rmtree(fonts, ignore_errors=True)
-    book.finish_run(run, "finished", graded, reused)
+    graded = book.finish_run(run, "finished", reused)
     results = {key: book.result(sid) for key, sid in done.items()}
     book.close()
     return ClassRun(students, chapters, results, problems, graded, reused,

@@ -72,11 +72,15 @@ class Gradebook:
                 (_now(), course, commit, seed, json.dumps(limits, sort_keys=True), isolation, jobs))
         return cur.lastrowid
 
-    def finish_run(self, run, outcome, graded, reused):
-        """Record how run ``run`` ended and what it did."""
+    def finish_run(self, run, outcome, reused):
+        """Record how run ``run`` ended and what it did; return how many notebooks it graded (counted in
+        the database: an interrupt may come between a commit and any count kept beside it)."""
         with self.db:
+            graded = self.db.execute("SELECT count(*) FROM submissions WHERE run = ? AND digest IS NOT NULL",
+                                     (run,)).fetchone()[0]
             self.db.execute("UPDATE runs SET ended = ?, outcome = ?, graded = ?, reused = ? WHERE id = ?",
                             (_now(), outcome, graded, reused, run))
+        return graded
 
     def find(self, student, chapter, digest, course, limits, isolation):
         """The latest submission of these very bytes (``digest``; None: no notebook) graded with this course

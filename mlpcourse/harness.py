@@ -13,6 +13,8 @@ dicts, networks and strings, never into code:
 - ``{"__list__": [...]}``, ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}``;
 - ``{"__mlp__": {...}}`` for an ``mlpcore.MLP``: sizes, activation names and
   parameters, loss, dtype, weights and biases (nothing of its methods);
+- an exact real number (SymPy's, ``Fraction``, ``Decimal``, mpmath's: anything outside numpy
+  that converts with ``float``) as its nearest float;
 - ``{"__object__": type name, "callable": bool}`` for anything else.
 """
 
@@ -68,6 +70,14 @@ def encode(x, _budget=None, _depth=0):
             "weights": [encode(np.asarray(W), budget, _depth + 1) for W in x.weights],
             "biases": [encode(np.asarray(b), budget, _depth + 1) for b in x.biases],
         }}
+    if (not callable(x) and hasattr(kind, "__float__") and kind.__module__.split(".")[0] != "numpy"
+            and not isinstance(x, complex)):
+        try:
+            value = float(x)  # (7 - sqrt(33))/2 in SymPy, Fraction(1, 3), ...
+        except Exception:  # a symbol, or an expression that is not a real number
+            pass
+        else:
+            return value
     return {"__object__": kind.__name__, "callable": callable(x)}
 
 

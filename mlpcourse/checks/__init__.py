@@ -18,7 +18,8 @@ from mlpcore.gradcheck import numerical_gradient
 from ..exercises import Failure, exercise
 
 __all__ = ["Failure", "exercise", "require_function", "require_network", "calls", "compare_arrays", "compare_function",
-           "compare_value", "derivative", "slope_by_output", "gradient", "cases", "single"]
+           "compare_value", "derivative", "slope_by_output", "gradient", "cases", "single", "as_number", "as_count",
+           "as_parts"]
 
 
 # helpers ----------------------------------------------------------------------------
@@ -42,6 +43,38 @@ def require_network(answer, sizes):
         raise Failure(f"expected an mlpcore.MLP, got {type(answer).__name__}")
     if tuple(answer.sizes) != tuple(sizes):
         raise Failure(f"expected a network of sizes {list(sizes)}, got {list(answer.sizes)}")
+
+
+def as_number(got, where, what="a number"):
+    """A real number from any real type: Python's, numpy's (a scalar or a 0-d array) and the exact
+    ones (SymPy, ``Fraction``, ``Decimal``, which the harness sends as their nearest float). Anything
+    else (None, a bool, a string, an array of several numbers) fails, naming ``where``."""
+    if got is None:
+        raise Failure(f"{where}: expected {what}, got None (missing return?)")
+    if isinstance(got, (bool, np.bool_, str, bytes)) or np.ndim(got) != 0:
+        raise Failure(f"{where}: expected {what}, got {got!r}"[:300])
+    try:
+        return float(got)
+    except (TypeError, ValueError):
+        raise Failure(f"{where}: expected {what}, got {got!r}"[:300]) from None
+
+
+def as_count(got, where, what="a whole number"):
+    """A whole number from any real type (3, 3.0, ``np.int64(3)``, ``np.array(3)``), as an int."""
+    value = as_number(got, where, what)
+    if not value.is_integer():
+        raise Failure(f"{where}: expected {what}, got {got!r}"[:300])
+    return int(value)
+
+
+def as_parts(got, n, where, names):
+    """The answer as a list of ``n`` parts, from a tuple, a list or an array whose first axis has
+    ``n`` entries; ``names`` say what the parts are in the message when it is none of those."""
+    if isinstance(got, np.ndarray) and got.ndim >= 1 and len(got) == n:
+        return list(got)
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        raise Failure(f"{where}: expected {n} parts ({', '.join(names)}) in a tuple or a list, got {got!r}"[:400])
+    return list(got)
 
 
 def compare_arrays(got, expected, where, rtol=1e-6, atol=1e-9, hint=None):
@@ -90,8 +123,10 @@ def compare_function(answer, reference, inputs, rtol=1e-6, atol=1e-9, arg="z"):
 
 def compare_value(answer, expected, rtol=1e-6, atol=1e-12):
     """A number (or array) ``answer`` against ``expected``, within ``rtol`` and ``atol``."""
-    if answer is None or not np.isscalar(answer) and np.ndim(answer) != np.ndim(expected):
-        raise Failure(f"expected a number like {expected!r}, got {answer!r}")
+    if np.ndim(expected) == 0:
+        answer = as_number(answer, "the answer")
+    elif answer is None or np.ndim(answer) != np.ndim(expected):
+        raise Failure(f"expected an array of shape {np.shape(expected)}, got {answer!r}"[:300])
     if not np.allclose(answer, expected, rtol=rtol, atol=atol):
         raise Failure(f"expected {_fmt(expected)}, got {_fmt(answer)}")
 

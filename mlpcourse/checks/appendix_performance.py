@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import Failure, exercise
+from . import Failure, as_count, exercise
 
 
 def _sizes(rng):
@@ -25,7 +25,8 @@ def _count_products(sizes, N):
 @exercise("ex-speed-macs", inputs=lambda rng: [(sizes, N) for sizes in _sizes(rng) for N in (1, 32, 128)])
 def _macs(answer, inputs):
     for sizes, N in inputs:
-        expected, got = _count_products(sizes, N), answer(list(sizes), N)
+        expected = _count_products(sizes, N)
+        got = as_count(answer(list(sizes), N), f"for sizes={list(map(int, sizes))}, N={N}")
         if got != expected:
             raise Failure(f"for sizes={list(map(int, sizes))}, N={N}: expected {expected}, got {got}")
 
@@ -45,7 +46,7 @@ def _bytes(answer, inputs):
             arrays += [np.empty((N, n_out), dtype) for _ in range(3)]
             arrays += [np.empty((n_out, n_in), dtype), np.empty(n_out, dtype)] * 2
         expected = sum(a.nbytes for a in arrays)
-        got = answer(list(sizes), N, itemsize)
+        got = as_count(answer(list(sizes), N, itemsize), f"for sizes={list(map(int, sizes))}, N={N}")
         if got != expected:
             raise Failure(f"for sizes={list(map(int, sizes))}, N={N}, {np.dtype(dtype).name}: "
                           f"expected {expected}, got {got}")

@@ -9,7 +9,7 @@ counting connections and biases one by one.
 
 import numpy as np
 
-from . import Failure, _fmt, calls, exercise, require_function, require_network
+from . import Failure, _fmt, as_count, calls, exercise, require_function, require_network
 
 TRUTH_TABLE = [(0, 0), (0, 1), (1, 0), (1, 1)]
 
@@ -114,5 +114,5 @@ def _mlp_parameters_inputs(rng):
 def _perceptron_mlp_parameters(answer, inputs):
     for (sizes,), got, _ in calls(answer, inputs, "a function n_parameters(sizes)", lambda s: f"for sizes={s}"):
         expected = _count_parameters(sizes)
-        if isinstance(got, (bool, np.bool_)) or not float(got).is_integer() or int(got) != expected:
+        if as_count(got, f"for sizes={sizes}") != expected:
             raise Failure(f"for sizes={sizes}: expected {expected}, got {got!r}")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import Failure, _fmt, compare_value, exercise, require_function
+from . import Failure, _fmt, as_parts, compare_value, exercise, require_function
 
 # the notes' example: W (one row per hidden neuron), b^h, V, b^y, x, y, eta
 NOTES = (np.array([[0.2, 0.4], [0.6, 0.8]]), np.array([0.1, 0.2]), np.array([[0.3, 0.5]]),
@@ -84,8 +84,7 @@ def _correct_update(answer, inputs):
         grads = _central_gradients((W, bh, V, by), x, y)
         expected = [P - eta * G for P, G in zip((W, bh, V, by), grads)]
         got = _call(answer, (W, bh, V, by, x, y, eta), f"{where} (eta={eta:.3g})")
-        if got is None or not isinstance(got, (tuple, list)) or len(got) != 4:
-            raise Failure(f"for {where}: expected a tuple (W, bh, V, by), got {got!r:.80}")
+        got = as_parts(got, 4, f"for {where}", ["W", "bh", "V", "by"])
         for name, g, e in zip(["W", "bh", "V", "by"], got, expected):
             g = np.asarray(g, dtype=float)
             if name == "W" and g.shape != e.shape:

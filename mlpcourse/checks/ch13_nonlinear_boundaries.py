@@ -12,7 +12,7 @@ import numpy as np
 
 from mlpcore import network
 
-from . import Failure, _fmt, calls, compare_value, exercise, require_network
+from . import Failure, as_number, calls, compare_value, exercise, require_network
 
 
 def _accuracy_reference(net, X, Y):
@@ -63,11 +63,10 @@ def _boundary_accuracy(answer, inputs):
 
     for (net, X, Y), got, where in calls(answer, inputs, "a function accuracy(net, X, Y)", describe):
         expected = _accuracy_reference(net, X, Y)
-        if np.ndim(got) != 0:
-            raise Failure(f"{where}: expected one number, got {_fmt(got)}")
-        if not math.isclose(float(got), expected, rel_tol=1e-12, abs_tol=1e-12):
-            raise Failure(f"{where}: expected {expected:.6g}, got {float(got):.6g}"
-                          + (" (a fraction between 0 and 1, not a percentage?)" if float(got) > 1 else ""))
+        got = as_number(got, where, "one number")
+        if not math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-12):
+            raise Failure(f"{where}: expected {expected:.6g}, got {got:.6g}"
+                          + (" (a fraction between 0 and 1, not a percentage?)" if got > 1 else ""))
 
 
 def _sigma(z):

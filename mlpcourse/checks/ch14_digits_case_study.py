@@ -9,7 +9,7 @@ mistake. Inputs are fixed cases plus random labels and outputs.
 
 import numpy as np
 
-from . import Failure, _fmt, calls, exercise
+from . import Failure, _fmt, as_count, as_number, calls, exercise
 
 
 def _softmax_rows(rng, n, k, scale=2.0):
@@ -106,9 +106,7 @@ def _top_k_accuracy(answer, inputs):
 
     for (Y, P, k), got, where in calls(answer, inputs, "a function top_k_accuracy(Y, Y_hat, k)", describe):
         expected = _top_k_reference(Y, P, k)
-        if np.ndim(got) != 0:
-            raise Failure(f"{where}: expected one number (a fraction), got shape {np.shape(got)}")
-        got = float(got)
+        got = as_number(got, where, "one number (a fraction)")
         if np.isclose(got, 100 * expected) and expected not in (0.0, 0.01):
             raise Failure(f"{where}: expected the fraction {expected:.6g}, got {got:.6g} (a percentage?)")
         if not np.isclose(got, expected, rtol=1e-12, atol=1e-12):
@@ -155,10 +153,8 @@ def _most_confident_wrong(answer, inputs):
 
     for (Y, P), got, where in calls(answer, inputs, "a function most_confident_wrong(Y, Y_hat)", describe):
         expected = _most_confident_wrong_reference(Y, P)
-        if np.ndim(got) != 0 or not float(got).is_integer():
-            raise Failure(f"{where}: expected one row index (an integer), got {_fmt(got)}")
-        if int(got) != expected:
-            n = int(got)
+        n = as_count(got, where, "one row index (an integer)")
+        if n != expected:
             detail = ""
             if 0 <= n < len(Y):
                 right = P[n].argmax() == Y[n].argmax()

@@ -7,16 +7,14 @@ once, each after all of its parents); none uses the chapter's engine.
 
 import numpy as np
 
-from . import Failure, _fmt, calls, compare_arrays, exercise, gradient
+from . import Failure, _fmt, as_parts, calls, compare_arrays, exercise, gradient
 
 H = 1e-6
 
 
 def _parts(got, n, where, names):
-    """The answer as a list of ``n`` parts (a list or tuple), or a Failure saying what came."""
-    if not isinstance(got, (list, tuple)) or len(got) != n:
-        raise Failure(f"{where}: expected a list of {n} ({', '.join(names)}), got {got!r}"[:600])
-    return list(got)
+    """The answer as a list of ``n`` parts, or a Failure saying what came."""
+    return as_parts(got, n, where, names)
 
 
 # the local rules of multiply and tanh --------------------------------------------------

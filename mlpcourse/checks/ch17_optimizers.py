@@ -5,16 +5,12 @@ import numpy as np
 from mlpcore.gradcheck import numerical_gradient
 from mlpcore.network import MLP
 
-from . import Failure, _fmt, calls, compare_arrays, exercise
+from . import Failure, _fmt, as_count, as_number, as_parts, calls, compare_arrays, exercise
 
 
 def _parts(got, n, where, names):
-    """The answer as a tuple of n arrays (or numbers), named ``names`` in messages."""
-    if isinstance(got, np.ndarray) and got.ndim >= 1 and len(got) == n:
-        return list(got)
-    if not isinstance(got, (tuple, list)) or len(got) != n:
-        raise Failure(f"{where}: expected a tuple ({', '.join(names)}), got {got!r}"[:300])
-    return got
+    """The answer as a list of n arrays (or numbers), named ``names`` in messages."""
+    return as_parts(got, n, where, names)
 
 
 def _compare(got, expected, place, what=""):
@@ -23,10 +19,7 @@ def _compare(got, expected, place, what=""):
 
 
 def _number(x, where, name):
-    x = np.asarray(x, dtype=float) if np.isscalar(x) or isinstance(x, np.ndarray) else None
-    if x is None or x.size != 1:
-        raise Failure(f"{where}: {name} must be a number")
-    return float(x.reshape(-1)[0])
+    return as_number(x, where, f"{name} as a number")
 
 
 def _momentum_inputs(rng):
@@ -184,5 +177,5 @@ def _early_stop(answer, inputs):
             answer, inputs, "a function early_stopping_epoch(val_losses, patience)",
             lambda curve, patience: f"for val_losses={_fmt(curve)} and patience={patience}"):
         expected = _stopping_reference(curve, patience)
-        if not np.isscalar(got) or isinstance(got, (bool, np.bool_)) or got != expected:
+        if as_count(got, where, f"epoch {expected}") != expected:
             raise Failure(f"{where}: expected epoch {expected}, got {got!r}")

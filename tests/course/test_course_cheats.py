@@ -163,8 +163,11 @@ def test_forgeries_are_reported_for_what_they_are(graded):
     assert [s for s, _ in by["metadata lists only the solved exercise"].values()][1:] == ["not attempted"] * 2
     assert all(s == "missing" for s, _ in by["empty notebook, empty metadata"].values())
     assert by["cells reordered"][first][0] == "failed"
-    # the allocation fails (MemoryError) or takes the kernel down with it: either way nothing passes, and it says why
-    assert all(s == "not attempted" or (s == "error" and "died" in d) for s, d in by["allocates without bound"].values())
+    # the allocation fails (MemoryError, then maybe the next cells too, the kernel being at its limit), takes
+    # the kernel down with it, or, on a loaded machine, runs out of time: either way nothing passes, and it says why
+    hoard = by["allocates without bound"]
+    assert all(s == "not attempted" or s == "timed out" or (s == "error" and ("died" in d or "MemoryError" in d))
+               for s, d in hoard.values()), hoard
     assert all(s == "not attempted" for s, _ in by["package shadowed in the student's folder"].values())
 
 

@@ -131,3 +131,16 @@ def test_judge_says_not_attempted_for_the_stub_and_error_for_other_exceptions():
     assert exercises.judge(label, exercises.collected(stub, inputs), inputs) == ("not attempted", "")
     status, detail = exercises.judge(label, exercises.collected(broken, inputs), inputs)
     assert status == "error" and detail.startswith("KeyError")
+
+
+def test_exact_real_numbers_cross_as_their_nearest_float():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import sympy as sp
+
+    assert roundtrip((7 - sp.sqrt(33)) / 2) == (7 - 33**0.5) / 2
+    assert roundtrip(Fraction(1, 3)) == 1 / 3 and roundtrip(Decimal("0.5")) == 0.5
+    assert roundtrip(sp.Float("0.25")) == 0.25 and roundtrip([sp.Integer(3)]) == [3.0]
+    assert roundtrip(sp.Symbol("x")) .__class__.__name__ == "Symbol"  # not a number: opaque
+    assert isinstance(roundtrip(1 + 2j), harness.Opaque)

@@ -1,0 +1,102 @@
+"""Checks that never fail a correct answer: any real number type, any reasonable container,
+the precision the exercise text states, and inputs on which the reference itself is well
+defined. Each answer goes through the kernel boundary's JSON (``exercises.run_check``)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import mlpcore
+from mlpcourse import exercises
+from mlpcourse.checks import Failure, as_count, as_number, as_parts
+
+ETA_MAX_XOR = (7 - np.sqrt(33)) / 2  # 0.62772...
+
+
+@pytest.mark.parametrize("x", [3, 3.0, np.int64(3), np.float32(3), np.array(3), np.array(3.0), Fraction(3),
+                               sp.Integer(3)])
+def test_a_count_may_come_as_any_real_type(x):
+    assert as_count(x, "here") == 3 and as_number(x, "here") == 3.0
+
+
+@pytest.mark.parametrize("x, why", [(None, "None"), (True, "True"), ("3", "'3'"), (np.array([3, 4]), "array"),
+                                    (3.5, "3.5")])
+def test_what_is_not_a_count_is_named(x, why):
+    with pytest.raises(Failure, match=why):
+        as_count(x, "for N=3")
+
+
+@pytest.mark.parametrize("pair", [(1.0, 2.0), [1.0, 2.0], np.array([1.0, 2.0])])
+def test_a_pair_may_be_a_tuple_a_list_or_an_array(pair):
+    assert [float(v) for v in as_parts(pair, 2, "here", ["a", "b"])] == [1.0, 2.0]
+
+
+def test_a_wrong_number_of_parts_is_named():
+    with pytest.raises(Failure, match=r"expected 2 parts \(a, b\)"):
+        as_parts((1.0, 2.0, 3.0), 2, "here", ["a", "b"])
+
+
+@pytest.mark.parametrize("answer", [(7 - sp.sqrt(33)) / 2, sp.Float(ETA_MAX_XOR), ETA_MAX_XOR, 0.6277,
+                                    np.float64(0.62772), np.array(0.6277), Fraction(6277, 10000)])
+def test_the_largest_stable_rate_for_xor_to_four_digits_passes_in_any_form(answer):
+    assert exercises.run_check("ex-gd-max-lr", answer) == ("passed", "")
+
+
+@pytest.mark.parametrize("answer, side", [(0.627, "still converges"), (0.628, "diverges"), (0.6, "converges")])
+def test_a_rate_short_of_four_digits_fails_and_says_on_which_side_without_the_answer(answer, side):
+    status, detail = exercises.run_check("ex-gd-max-lr", answer)
+    assert status == "failed" and side in detail and "0.6277" not in detail
+
+
+def test_a_count_of_updates_as_a_zero_d_array_passes():
+    def n_updates(N, B, E):
+        return np.array(E * (1 if B is None else -(-N // B)))
+
+    assert exercises.run_check("ex-gd-updates", n_updates) == ("passed", "")
+
+
+def test_the_training_loop_check_draws_only_data_that_fit_trains_on():
+    """Seeds 128 and 904 once gave data on which the check's own reference (fit at lr=0.3) diverged."""
+    ex = exercises.find("ex-gd-training-loop")
+    for seed in (128, 904):
+        for net, X, Y, epochs, lr, B, s in ex.inputs_for(seed):
+            net.copy().fit(X, Y, epochs=epochs, lr=lr, batch_size=B, seed=s)  # raises DivergenceError if not
+
+
+def _gradient_check(net, X, Y, grads_W, grads_b, h=1e-5):
+    """A correct checker, written apart from the book's: central differences on a copy of each array."""
+    worst = 0.0
+    for params, grads in ((net.weights, grads_W), (net.biases, grads_b)):
+        for l, g in enumerate(grads, start=1):
+            P = params[l]
+            for i in np.ndindex(P.shape):
+                keep = P[i]
+                P[i] = keep + h
+                up = net.loss(X, Y)
+                P[i] = keep - h
+                down = net.loss(X, Y)
+                P[i] = keep
+                n, a = (up - down) / (2 * h), g[i]
+                if a != 0 or n != 0:
+                    worst = max(worst, abs(a - n) / max(abs(a), abs(n)))
+    return worst
+
+
+@pytest.mark.parametrize("seed", [99, 0, 1])
+def test_a_correct_gradient_checker_passes_where_the_reference_error_exceeds_1e_6(seed):
+    """Seed 99 gives a network whose true gradients' central differences err by 1.2e-6: the check
+    once demanded less than 1e-6 of every answer, its own reference included."""
+    assert exercises.run_check("ex-backprop-gradient-checker", _gradient_check, seed=seed) == ("passed", "")
+
+
+def test_an_exact_sympy_answer_is_not_a_type_error():
+    status, detail = exercises.run_check("ex-gd-max-lr", sp.Rational(1, 2))
+    assert status == "failed" and "TypeError" not in detail
+
+
+def test_a_network_answer_still_crosses_as_a_network():
+    net = mlpcore.MLP([2, 1], activation="identity", loss="mse", seed=0)
+    record = exercises.collected(net, None)
+    assert "__mlp__" in record["value"]
