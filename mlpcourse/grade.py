@@ -34,7 +34,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import course, gradebook, notebook
+from . import course, exercises, gradebook, notebook
 from .kernel import Stopped
 from .submission import Limits, Result, Row, grade_notebook, new_seed
 
@@ -146,6 +146,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     chapters = chapters or chapters_present(submissions)
     for chapter in chapters:
         course.chapter(chapter)  # unknown names fail here, before any work
+        exercises.load_chapter(chapter)  # and the checks are imported before the threads start
     jobs = jobs or os.cpu_count() or 1
     seed = new_seed() if seed is None else seed
     students, found, problems = find_submissions(submissions, chapters)
