@@ -46,6 +46,9 @@ def parser():
                      "this folder (with --chapters: only those, and a missing one fails)")
     _chapters(chk, "with --in")
     chk.add_argument("--no-sandbox", action="store_true", help="run the kernel without the bubblewrap sandbox")
+    chk.add_argument("--seed", type=int, default=None,
+                     help="seed of the random cases: the one a grade was decided with reruns the grader's inputs "
+                     "(default: a fresh one)")
     _limits(chk)
 
     grd = commands.add_parser("grade", help="grade a class into a gradebook",
@@ -60,6 +63,9 @@ def parser():
     grd.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: number of cores)")
     _chapters(grd, "default: every chapter found in a submission")
     grd.add_argument("--seed", type=int, default=None, help="seed of the random cases (default: a fresh one)")
+    grd.add_argument("--student", action="append", default=None, metavar="ID",
+                     help="grade only this student (again, even if the gradebook has the notebook); the exports "
+                     "keep the other students' latest grades. Repeat for several")
     grd.add_argument("--no-progress", action="store_true", help="no progress bar")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run the kernels without the bubblewrap sandbox (only where it cannot be had: a "
@@ -159,7 +165,7 @@ def _check(args):
     isolation, note = _isolation(args)
     if note:
         print(f"note: {note}")
-    seed = new_seed()
+    seed = new_seed() if args.seed is None else args.seed
     statuses = []
     unusable = False
     for path, chapter in targets:
@@ -182,6 +188,8 @@ def _check(args):
             print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(r.detail) if r.detail else ''}")
             statuses.append(r.status)
     counts = tally(statuses)
+    if counts["failed"]:
+        print(f"checked with seed {seed}: add --seed {seed} to check the same inputs again")
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts[NOT_ATTEMPTED]} not attempted")
     if unusable:
         return 2
@@ -190,7 +198,7 @@ def _check(args):
 
 def _grade(args):
     from . import gradebook
-    from .grade import CourseChanged, Interrupted, grade_class
+    from .grade import CourseChanged, Interrupted, UnknownStudent, grade_class
 
     limits = _limits_of(args)
     if not args.submissions.is_dir():
@@ -206,13 +214,16 @@ def _grade(args):
         print(f"note: {note}", file=sys.stderr)
     try:
         graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
-                             progress=not args.no_progress, isolation=isolation)
+                             progress=not args.no_progress, isolation=isolation, only=args.student)
     except CourseChanged as exc:
         print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
         return 3
     except Interrupted as exc:
         print(f"{PROG} grade: interrupted: {exc}; run the same command again to resume", file=sys.stderr)
         return 130
+    except UnknownStudent as exc:
+        print(f"{PROG} grade: {exc}", file=sys.stderr)
+        return 2
     if not graded.students or not graded.chapters:
         print(f"{PROG} grade: no student folders with chapter notebooks in {args.submissions}", file=sys.stderr)
         return 2

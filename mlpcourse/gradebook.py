@@ -91,6 +91,12 @@ class Gradebook:
             (student, chapter, digest, course, limits, isolation)).fetchone()
         return row[0] if row else None
 
+    def latest(self, student, chapter):
+        """The latest submission of ``student`` for ``chapter``, whatever it was graded with, or None."""
+        row = self.db.execute("SELECT id FROM submissions WHERE student = ? AND chapter = ? ORDER BY id DESC LIMIT 1",
+                              (student, chapter)).fetchone()
+        return row[0] if row else None
+
     def add(self, run, student, chapter, digest, seed, result, course, limits, isolation):
         """Commit one graded notebook (a :class:`mlpcourse.submission.Result`) now; return its id."""
         with self.db:
@@ -106,11 +112,11 @@ class Gradebook:
 
     def result(self, submission):
         """The :class:`mlpcourse.submission.Result` of one submission."""
-        chapter, problems = self.db.execute("SELECT chapter, problems FROM submissions WHERE id = ?",
-                                            (submission,)).fetchone()
+        chapter, problems, seed = self.db.execute("SELECT chapter, problems, seed FROM submissions WHERE id = ?",
+                                                  (submission,)).fetchone()
         rows = self.db.execute("SELECT exercise, status, detail, seconds FROM results WHERE submission = ? "
                                "ORDER BY position", (submission,)).fetchall()
-        return Result(chapter, [Row(*r) for r in rows], json.loads(problems))
+        return Result(chapter, [Row(*r) for r in rows], json.loads(problems), seed=seed)
 
     def runs(self):
         """Every run, oldest first, as dicts."""
@@ -159,6 +165,10 @@ def feedback(student, chapters, results):
         for row in r.rows:
             detail = row.detail.replace("\n", "\n  ") if row.detail else ""
             lines.append(f"- `{row.exercise}`: **{row.status}**" + (f": {detail}" if detail else ""))
+        if r.seed is not None and any(row.status in FAILING for row in r.rows):
+            lines += ["", f"Graded on the grader's inputs of seed {r.seed}, fixed cases and random ones (your "
+                      f"check cell uses seed 0): `python -m mlpcourse check {c}.ipynb --seed {r.seed}` runs your "
+                      "notebook on the very same inputs."]
         lines.append("")
     return "\n".join(lines)
 

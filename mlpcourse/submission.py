@@ -59,6 +59,7 @@ class Result:
     rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     kernel_trouble: bool = False  # a kernel died or was stopped: worth a second run on a quiet machine
+    seed: int = None  # the seed of the random inputs it was graded with
 
     def count(self, status):
         """How many rows have ``status``."""
@@ -247,7 +248,7 @@ def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None, is
     and raises :class:`mlpcourse.kernel.Stopped`."""
     limits = limits or Limits()
     chapter = course.chapter(chapter_stem)
-    result = Result(chapter_stem)
+    result = Result(chapter_stem, seed=seed)
     checks = exercises.load_chapter(chapter_stem)
     try:
         nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)

@@ -265,10 +265,16 @@ def _stable_lr(answer, inputs):
                       "the Hessian without the bias: b is a parameter too (the column of ones in X~)")]
             hint = next((f" ({why})" for value, why in slips if np.isclose(eta_der, value, rtol=1e-6)), "")
             raise Failure(f"for {where}: eta_derived should be 2/c_max = {expected:.6g}, got {eta_der:.6g}{hint}")
-        if not np.isclose(eta_exp, expected, rtol=0.03, atol=0):
+        if eta_exp == eta_der:
+            raise Failure(f"for {where}: eta_experiment is eta_derived to the last bit; it must come from the "
+                          "experiment, a bisection of runs of gradient descent")
+        # the text asks for agreement to 1 %; the book's bisection lies within 0.3 % of the limit on every
+        # data set the check draws (tools/sweep_checks.py), so 1 % leaves it a margin of three
+        if not np.isclose(eta_exp, expected, rtol=0.01, atol=0):
             hint = ""
             if np.isclose(eta_exp, 1 / c[-1], rtol=0.03):
                 hint = (" (about 1/c_max: above it gradient descent overshoots, but it still converges "
                         "up to 2/c_max)")
-            raise Failure(f"for {where}: eta_experiment should lie within 3 % of the limit {expected:.4g}, "
-                          f"got {eta_exp:.4g}{hint}")
+            side = "above" if eta_exp > expected else "below"
+            raise Failure(f"for {where}: eta_experiment = {eta_exp:.4g} lies more than 1 % {side} the limit "
+                          f"that your eta_derived gives{hint}")

@@ -100,3 +100,23 @@ def test_a_network_answer_still_crosses_as_a_network():
     net = mlpcore.MLP([2, 1], activation="identity", loss="mse", seed=0)
     record = exercises.collected(net, None)
     assert "__mlp__" in record["value"]
+
+
+def _stable_learning_rates(experiment):
+    """A stable_learning_rates whose eta_derived is right and whose eta_experiment is experiment(derived)."""
+
+    def stable_learning_rates(X, Y):
+        X1 = np.column_stack([X, np.ones(len(X))])
+        derived = 2 / np.linalg.eigvalsh(2 / len(X) * X1.T @ X1)[-1]
+        return experiment(derived), derived
+
+    return stable_learning_rates
+
+
+@pytest.mark.parametrize("experiment, passes", [(lambda d: d * 1.005, True), (lambda d: d * 0.995, True),
+                                                (lambda d: d * 1.02, False), (lambda d: d, False)])
+def test_stable_lr_holds_the_experiment_to_the_1_percent_the_text_states(experiment, passes):
+    status, detail = exercises.run_check("ex-gd-stable-lr", _stable_learning_rates(experiment))
+    assert (status == "passed") == passes, detail
+    if not passes:
+        assert "experiment" in detail

@@ -111,3 +111,34 @@ def test_a_second_run_regrades_only_what_changed(gradebook, capsys):
     with open(root / "grades" / "grades.csv", newline="") as f:
         again = list(csv.reader(f))
     assert [r[:5] for r in again] == [r[:5] for r in rows]  # the same verdicts (the seconds may differ)
+
+
+def test_the_seed_is_recorded_and_check_with_it_gives_the_graders_very_messages(gradebook, capsys):
+    root, kinds, _, rows = gradebook
+    student = next(s for s, k in kinds.items() if k == "wrong")
+    feedback = (root / "grades" / "feedback" / f"{student}.md").read_text()
+    assert f"check 03_activation_functions.ipynb --seed {SEED}" in feedback
+    capsys.readouterr()
+    notebook = root / "class" / student / "homework" / "03_activation_functions.ipynb"
+    assert main(["check", str(notebook), "--seed", str(SEED), "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    for s, c, label, status, detail, _ in rows[1:]:
+        if s == student and c == "03_activation_functions":
+            assert re.search(rf"{re.escape(label)}\s+{status}: {re.escape(detail.splitlines()[0])}", out), (label, out)
+    assert f"add --seed {SEED} to check the same inputs again" in out
+
+
+def test_grade_student_regrades_one_student_and_keeps_the_others(gradebook, capsys):
+    root, kinds, args, _ = gradebook
+    student = next(s for s, k in kinds.items() if k == "solved")
+    one = ["grade", str(root / "class"), "--out", str(root / "grades"), "--seed", str(SEED), "--no-progress",
+           "--chapters", "03_activation_functions"]
+    capsys.readouterr()
+    assert main([*one, "--student", student]) == 0
+    assert "graded 1 notebooks, took 0 from the gradebook" in capsys.readouterr().out
+    with open(root / "grades" / "grades.csv", newline="") as f:
+        exported = {r["student"] for r in csv.DictReader(f)}
+    assert exported == set(kinds)  # the others' latest grades, taken from the gradebook
+    assert main([*one, "--student", "nobody"]) == 2
+    assert "no submission folder for student nobody" in capsys.readouterr().err
+    assert main(args) == 0  # the whole class again, for the tests that read the exports after this one
