@@ -68,6 +68,11 @@ class Chapter:
                     self.solutions[e["label"]] = _normalise(block)
         self.fingerprint = hashlib.sha256(self.path.read_bytes()).hexdigest()
 
+    def number(self, label):
+        """The exercise's number as the website shows it: "3.1" for the first of chapter 3, "A.2" in the appendix."""
+        prefix = str(int(self.stem[:2])) if self.stem[:2].isdigit() else "A"
+        return f"{prefix}.{self.exercises.index(label) + 1}"
+
     def metadata(self):
         """What ``release`` stamps into the student version's metadata."""
         return {"exercises": list(self.exercises), "checked": list(self.checked)}

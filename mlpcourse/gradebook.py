@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .statuses import FAILING, NOT_ATTEMPTED, STATUSES, passes, tally
+from .statuses import FAILING, STATUSES, passes, tally
 from .submission import Result, Row
 
 __all__ = ["DATABASE", "Gradebook", "write", "feedback", "report"]
@@ -28,7 +28,7 @@ __all__ = ["DATABASE", "Gradebook", "write", "feedback", "report"]
 DATABASE = "gradebook.db"
 KILLED = "ended without finishing (killed, or the machine stopped)"
 COLUMNS = ["student", "chapter", "exercise", "status", "detail", "seconds"]
-SUMMARY = ["student", "chapter", "passed", "failed", "not attempted", "total"]
+SUMMARY = ["student", "chapter", *STATUSES, "total"]  # every status counted apart
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started TEXT NOT NULL, ended TEXT, outcome TEXT NOT NULL,
@@ -146,8 +146,7 @@ def write(out, graded):
         for s in students:
             for c in chapters:
                 r = results[(s, c)]
-                counts = tally(row.status for row in r.rows)
-                w.writerow([s, c, counts["passed"], counts["failed"], counts[NOT_ATTEMPTED], len(r.rows)])
+                w.writerow([s, c, *(r.count(status) for status in STATUSES), len(r.rows)])
     for s in students:
         (out / "feedback" / f"{s}.md").write_text(feedback(s, chapters, results))
     (out / "report.html").write_text(report(students, chapters, results, graded.problems, graded.run))
@@ -164,7 +163,8 @@ def feedback(student, chapters, results):
         lines += [f"- Note: {p}" for p in r.problems]
         for row in r.rows:
             detail = row.detail.replace("\n", "\n  ") if row.detail else ""
-            lines.append(f"- `{row.exercise}`: **{row.status}**" + (f": {detail}" if detail else ""))
+            lines.append(f"- Exercise {_number(c, row.exercise)}, `{row.exercise}`: **{row.status}**"
+                         + (f": {detail}" if detail else ""))
         if r.seed is not None and any(row.status in FAILING for row in r.rows):
             lines += ["", f"Graded on the grader's inputs of seed {r.seed}, fixed cases and random ones (your "
                       f"check cell uses seed 0): `python -m mlpcourse check {c}.ipynb --seed {r.seed}` runs your "
@@ -203,7 +203,7 @@ def isolation_text(isolation):
 
 def report(students, chapters, results, problems, run=None):
     """report.html: per-exercise counts and pass rates, the most common failure messages."""
-    table, rates, failures = [], [], Counter()
+    table, rates, failures, missing = [], [], Counter(), {}
     for c in chapters:
         labels = []
         for s in students:
@@ -212,18 +212,21 @@ def report(students, chapters, results, problems, run=None):
             counts = Counter(row.status for s in students for row in results[(s, c)].rows if row.exercise == label)
             total = sum(counts.values())
             rate = sum(n for status, n in counts.items() if passes(status)) / total if total else 0.0
-            rates.append((f"{c} / {label}" if len(chapters) > 1 else label, rate))
+            rates.append((f"Exercise {_number(c, label)} {label}", rate))
             table.append((c, label, counts, total, rate))
         for s in students:
+            if all(row.status == "missing" for row in results[(s, c)].rows):  # no notebook (or not this chapter's)
+                missing.setdefault(c, []).append(s)
+                continue
             for row in results[(s, c)].rows:
                 if row.status in FAILING and row.detail:
                     failures[(c, row.exercise, row.status, row.detail.splitlines()[0][:200])] += 1
     e = html.escape
     head = list(STATUSES)
-    body = [f"<tr><td>{e(c)}</td><td><code>{e(label)}</code></td>"
+    body = [f"<tr><td>{e(c)}</td><td>Exercise {_number(c, label)} <code>{e(label)}</code></td>"
             + "".join(f"<td>{counts[h]}</td>" for h in head) + f"<td>{100 * rate:.0f}%</td></tr>"
             for c, label, counts, total, rate in table]
-    common = [f"<tr><td>{n}</td><td>{e(c)}</td><td><code>{e(label)}</code></td>"
+    common = [f"<tr><td>{n}</td><td>{e(c)}</td><td>Exercise {_number(c, label)} <code>{e(label)}</code></td>"
               f"<td>{e(status)}</td><td>{e(msg)}</td></tr>"
               for (c, label, status, msg), n in failures.most_common(15)]
     alt = "; ".join(f"{label}: {100 * r:.0f}% passed" for label, r in rates)
@@ -251,6 +254,8 @@ th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
 <table><thead><tr><th scope="col">students</th><th scope="col">chapter</th><th scope="col">exercise</th>
 <th scope="col">status</th><th scope="col">message (first line)</th></tr></thead>
 <tbody>{"".join(common) or '<tr><td colspan="5">none</td></tr>'}</tbody></table></div>
+<h2>Notebooks missing</h2>
+{"".join(f"<p>{e(c)}: {len(who)} students ({e(', '.join(who))})</p>" for c, who in missing.items()) or "<p>none</p>"}
 </body></html>
 """
 
@@ -261,3 +266,13 @@ def _run_text(run):
     e = html.escape
     return (f"<p>Run {run['id']} of the gradebook, seed {run['seed']}, course commit "
             f"<code>{e(run['commit'][:12])}</code>; isolation: {e(isolation_text(run['isolation']))}.</p>")
+
+
+def _number(chapter, label):
+    """Exercise ``label``'s number as the website shows it ("6.2"), or "?" for a label the chapter lacks."""
+    from . import course
+
+    try:
+        return course.chapter(chapter).number(label)
+    except (course.UnknownChapter, ValueError):
+        return "?"

@@ -1,0 +1,51 @@
+"""The gradebook's exports from results made by hand (no kernel): each status counted apart,
+missing notebooks listed apart from the failures, exercises numbered as on the website."""
+
+import csv
+
+from mlpcourse import course, gradebook
+from mlpcourse.grade import ClassRun
+from mlpcourse.submission import Result, Row
+
+CH = "03_activation_functions"
+LABELS = course.chapter(CH).checked
+
+
+def _class():
+    results = {
+        ("ann", CH): Result(CH, [Row(LABELS[0], "flagged", "passed, with the book's reference solution"),
+                                 Row(LABELS[1], "failed", "for y=0.: expected 1., got 0.125"),
+                                 Row(LABELS[2], "timed out", "code cell 4: it ran past the 60 s limit")]),
+        ("bob", CH): Result(CH, [Row(label, "missing", f"no {CH}.ipynb in the submission") for label in LABELS]),
+        ("cy", CH): Result(CH, [Row(LABELS[0], "error", "KeyError: 'z'"),
+                                Row(LABELS[1], "failed", "for y=0.: expected 1., got 0.125"),
+                                Row(LABELS[2], "not attempted")], seed=7),
+    }
+    return ClassRun(["ann", "bob", "cy"], [CH], results, [], run={"id": 3, "seed": 7, "isolation": "bubblewrap",
+                                                                  "commit": "0123456789abcdef"})
+
+
+def test_summary_counts_every_status_apart(tmp_path):
+    gradebook.write(tmp_path, _class())
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["ann"]["flagged"] == "1" and rows["ann"]["passed"] == "0" and rows["ann"]["timed out"] == "1"
+    assert rows["bob"]["missing"] == "3" and rows["bob"]["failed"] == "0"
+    assert rows["cy"]["error"] == "1" and rows["cy"]["not attempted"] == "1" and rows["cy"]["total"] == "3"
+
+
+def test_missing_notebooks_are_listed_apart_from_the_failures(tmp_path):
+    report = gradebook.report(*(lambda r: (r.students, r.chapters, r.results, r.problems, r.run))(_class()))
+    failures = report.split("Most common failures")[1].split("Notebooks missing")[0]
+    assert "missing" not in failures and "no 03_activation_functions.ipynb" not in failures
+    assert "<td>2</td><td>03_activation_functions</td><td>Exercise 3.2 <code>" in failures  # two students
+    assert "03_activation_functions: 1 students (bob)" in report.split("Notebooks missing")[1]
+    assert "seed 7" in report and "bubblewrap sandbox" in report
+
+
+def test_feedback_numbers_exercises_as_the_website_and_names_the_seed(tmp_path):
+    gradebook.write(tmp_path, _class())
+    text = (tmp_path / "feedback" / "cy.md").read_text()
+    assert f"- Exercise 3.1, `{LABELS[0]}`: **error**: KeyError: 'z'" in text
+    assert f"check {CH}.ipynb --seed 7" in text
+    assert "--seed" not in (tmp_path / "feedback" / "bob.md").read_text()  # its result has no seed
