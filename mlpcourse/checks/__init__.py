@@ -121,14 +121,45 @@ def compare_function(answer, reference, inputs, rtol=1e-6, atol=1e-9, arg="z"):
         compare_arrays(got, reference(x), f"{arg}={_fmt(x)}", rtol=rtol, atol=atol)
 
 
-def compare_value(answer, expected, rtol=1e-6, atol=1e-12):
-    """A number (or array) ``answer`` against ``expected``, within ``rtol`` and ``atol``."""
+def compare_value(answer, expected, rtol=1e-6, atol=1e-12, reveal=False):
+    """A number (or array) ``answer`` against ``expected``, within ``rtol`` and ``atol``.
+
+    For an exercise whose answer is a value, the message says how it is wrong (the shape, the sign,
+    a simple factor, too large or too small, which entries) and never what it should be: pasting
+    the expected value would pass. ``reveal=True`` names the expected value, for a function's answer
+    on one of the grader's inputs, where the caller says which input."""
     if np.ndim(expected) == 0:
         answer = as_number(answer, "the answer")
     elif answer is None or np.ndim(answer) != np.ndim(expected):
         raise Failure(f"expected an array of shape {np.shape(expected)}, got {answer!r}"[:300])
-    if not np.allclose(answer, expected, rtol=rtol, atol=atol):
+    if np.allclose(answer, expected, rtol=rtol, atol=atol):
+        return
+    if reveal:
         raise Failure(f"expected {_fmt(expected)}, got {_fmt(answer)}")
+    raise Failure(f"{_fmt(answer)} is not right: {_how_wrong(np.asarray(answer, dtype=float), expected, rtol, atol)}")
+
+
+_FACTORS = {2.0: "twice", 0.5: "half", 4.0: "four times", 0.25: "a quarter of", 10.0: "ten times",
+            0.1: "a tenth of", 3.0: "three times", 1 / 3: "a third of"}
+
+
+def _how_wrong(got, expected, rtol, atol):
+    """How ``got`` differs from ``expected``, in words that do not give ``expected`` away."""
+    expected = np.asarray(expected, dtype=float)
+    if got.shape != expected.shape:
+        return f"the shape should be {expected.shape}, not {got.shape}"
+    if not np.all(np.isfinite(got)):
+        return "it holds inf or nan"
+    if np.allclose(got, -expected, rtol=rtol, atol=atol):
+        return "the sign is flipped"
+    for factor, words in _FACTORS.items():
+        if np.allclose(got, factor * expected, rtol=rtol, atol=atol):
+            return f"it is {words} the right value"
+    if got.ndim == 0:
+        return "too large" if got > expected else "too small"
+    wrong = [tuple(int(i) for i in idx) for idx in np.argwhere(~np.isclose(got, expected, rtol=rtol, atol=atol))]
+    named = ", ".join(str(w[0] if len(w) == 1 else w) for w in wrong[:6])
+    return f"{len(wrong)} of its {got.size} entries are off: {named}{', ...' if len(wrong) > 6 else ''}"
 
 
 def derivative(f, h=1e-6):

@@ -16,13 +16,16 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _compare(got, expected, what, rtol=1e-6, atol=1e-9):
-    """compare_arrays, with a hint when the answer is the expected value with the sign flipped."""
+_OUTPUT_SIGN = ("the book's delta is +dl/dz, so the output delta has y_hat - y; Seung's and Vishwajith's "
+                "have y - y_hat")
+
+
+def _compare(got, expected, what, rtol=1e-6, atol=1e-9, sign_why=_OUTPUT_SIGN):
+    """compare_arrays, with a hint (``sign_why``) when the answer is the expected value with the sign flipped."""
 
     def sign_hint(g):
         if np.allclose(g, -expected, rtol=rtol, atol=atol):
-            return (" (the sign is flipped: the book's delta is +dl/dz, so the output delta "
-                    "has y_hat - y; Seung's and Vishwajith's have y - y_hat)")
+            return f" (the sign is flipped: {sign_why})"
         return ""
 
     return compare_arrays(got, expected, what, rtol=rtol, atol=atol, hint=sign_hint)
@@ -74,7 +77,9 @@ def _hidden_delta(answer, inputs):
 
         expected = gradient(loss, z, H)
         what = f"delta_next={_fmt(delta_next)}, W_next of shape {W_next.shape}, a={_fmt(a)}"
-        _compare(answer(delta_next.copy(), W_next.copy(), a.copy()), expected, what)
+        _compare(answer(delta_next.copy(), W_next.copy(), a.copy()), expected, what,
+                 sign_why="a hidden delta adds no sign of its own: it carries the sign of the delta after it, "
+                 "through the weights and the slope f'(z)")
 
 
 def _squared_error(weights, biases, x, y):
@@ -141,7 +146,7 @@ def _seung_update(answer):
     got = np.asarray(answer, dtype=float)
     # four significant digits suffice: an answer typed from a rounded printout passes
     if np.allclose(got, -expected, rtol=1e-3, atol=1e-7):
-        raise Failure(f"expected {_fmt(expected)}, got {_fmt(got)}: the sign is flipped "
+        raise Failure(f"{_fmt(got)} is not right: the sign is flipped "
                       "(Seung's update adds eta * delta * x with delta = f'(u)(d - x))")
     compare_value(got, expected, rtol=1e-3, atol=1e-7)
 

@@ -168,8 +168,8 @@ def _loop_variants(net, X, Y, epochs, lr, B, seed):
     return [
         ("the samples were visited in their given order (no shuffling); draw a random permutation "
          "every epoch", _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: np.arange(N))),
-        ("every epoch visited the samples in the same order; fit makes one generator "
-         "default_rng(seed) before the first epoch and draws a new permutation from it each epoch",
+        ("every epoch visited the samples in the same order; each epoch must shuffle them anew, "
+         "the way fit does",
          _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: once)),
         ("the last, smaller batch was left out; fit trains on it too",
          _by_hand(net.copy(), X, Y, epochs, lr, B, lambda e: perms[e][:k])),
@@ -264,7 +264,8 @@ def _stable_lr(answer, inputs):
                      (2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X)[-1],
                       "the Hessian without the bias: b is a parameter too (the column of ones in X~)")]
             hint = next((f" ({why})" for value, why in slips if np.isclose(eta_der, value, rtol=1e-6)), "")
-            raise Failure(f"for {where}: eta_derived should be 2/c_max = {expected:.6g}, got {eta_der:.6g}{hint}")
+            side = "too large" if eta_der > expected else "too small"
+            raise Failure(f"for {where}: eta_derived = {eta_der:.6g} is not 2/c_max, it is {side}{hint}")
         if eta_exp == eta_der:
             raise Failure(f"for {where}: eta_experiment is eta_derived to the last bit; it must come from the "
                           "experiment, a bisection of runs of gradient descent")

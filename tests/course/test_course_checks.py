@@ -120,3 +120,54 @@ def test_stable_lr_holds_the_experiment_to_the_1_percent_the_text_states(experim
     assert (status == "passed") == passes, detail
     if not passes:
         assert "experiment" in detail
+
+
+# messages that teach without giving the answer ------------------------------------------------
+
+SEUNG = np.array([[0.007536, 0.003768], [-0.008522, -0.004261]])  # the exercise's answer, to 4 digits
+
+
+@pytest.mark.parametrize("answer, how", [(-SEUNG, "the sign is flipped"), (2 * SEUNG, "twice the right value"),
+                                         (SEUNG * [[1, 0], [1, 1]], "1 of its 4 entries are off: (0, 1)"),
+                                         (SEUNG + 1, "4 of its 4 entries are off")])
+def test_a_wrong_value_is_told_how_it_is_wrong_not_what_is_right(answer, how):
+    status, detail = exercises.run_check("ex-backprop-seung-update", answer)
+    assert status == "failed" and how in detail
+    right = np.array2string(SEUNG, precision=6, separator=", ")
+    assert "expected" not in detail and right not in detail  # pasting it back would pass
+
+
+def test_a_wrong_derived_rate_does_not_print_the_answer_to_another_exercise():
+    status, detail = exercises.run_check("ex-gd-stable-lr", _stable_learning_rates(lambda d: d))
+    assert status == "failed"
+
+    def half_rate(X, Y):
+        X1 = np.column_stack([X, np.ones(len(X))])
+        derived = 1 / np.linalg.eigvalsh(2 / len(X) * X1.T @ X1)[-1]
+        return derived * 1.001, derived
+
+    status, detail = exercises.run_check("ex-gd-stable-lr", half_rate)
+    assert status == "failed" and "too small" in detail and "1/c_max" in detail
+    assert f"{ETA_MAX_XOR:.4g}" not in detail and f"{ETA_MAX_XOR:.6g}" not in detail
+
+
+def test_the_hidden_deltas_sign_hint_speaks_of_the_hidden_delta():
+    status, detail = exercises.run_check(
+        "ex-backprop-hidden-delta", lambda delta_next, W_next, a: -((W_next.T @ delta_next) * a * (1 - a)))
+    assert status == "failed" and "hidden delta" in detail and "output delta" not in detail
+
+
+def test_the_same_order_slip_is_named_without_saying_how_fit_draws_its_orders():
+    def train(net, X, Y, epochs, lr, batch_size, seed):
+        N = len(X)
+        B = N if batch_size is None else batch_size
+        order = np.random.default_rng(seed).permutation(N)
+        for _ in range(epochs):
+            for start in range(0, N, B):
+                rows = order[start : start + B]
+                net.step(net.gradients(X[rows], Y[rows]), lr)
+        return net
+
+    status, detail = exercises.run_check("ex-gd-training-loop", train)
+    assert status == "failed" and "same order" in detail
+    assert "default_rng" not in detail and "generator" not in detail
