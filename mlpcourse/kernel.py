@@ -194,6 +194,7 @@ class _PidsCgroup:
     def __init__(self, limit):
         self.path = None
         for root in self._roots():
+            self._sweep(root)
             path = root / f"mlpcourse-{os.getpid()}-{secrets.token_hex(4)}"
             try:
                 path.mkdir()
@@ -204,6 +205,20 @@ class _PidsCgroup:
                 continue
             self.path = path
             return
+
+    @staticmethod
+    def _sweep(root):
+        """Remove the empty cgroups of graders that are gone (a grader killed with SIGKILL cannot)."""
+        for path in root.glob("mlpcourse-*-*"):
+            try:
+                os.kill(int(path.name.split("-")[1]), 0)
+            except ProcessLookupError:
+                try:
+                    path.rmdir()
+                except OSError:  # still holds a process, or another grader took it first
+                    pass
+            except (ValueError, PermissionError):
+                pass
 
     @staticmethod
     def _roots():

@@ -303,6 +303,8 @@ def test_a_grader_killed_mid_class_resumes_without_losing_or_repeating_a_noteboo
     assert _left_after(10, str(tmp)) == []  # its kernels died with it
     again = _grade(paths["alone"], out, tmp)
     assert again.returncode == 0, again.stderr
+    # the killed grader's pids cgroups (root only, where the machine has them) are gone with the next run
+    assert not list(Path("/sys/fs/cgroup/pids").glob(f"mlpcourse-{run.pid}-*"))
     assert f"took {len(kept)} from the gradebook" in again.stdout
     every = _submissions(db)
     assert sorted((s, c) for s, c, _ in every) == sorted((s, CH) for s in HONEST)  # each once, none lost
