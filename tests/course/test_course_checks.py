@@ -66,7 +66,9 @@ def test_the_training_loop_check_draws_only_data_that_fit_trains_on():
 
 
 def _gradient_check(net, X, Y, grads_W, grads_b, h=1e-5):
-    """A correct checker, written apart from the book's: central differences on a copy of each array."""
+    """A correct checker of a student's own kind, written out on purpose rather than by mlpcore.gradcheck or
+    the checks' helpers: the check's reference uses those, and an answer built from them would only test the
+    reference against itself."""
     worst = 0.0
     for params, grads in ((net.weights, grads_W), (net.biases, grads_b)):
         for l, g in enumerate(grads, start=1):
