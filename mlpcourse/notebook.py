@@ -89,13 +89,52 @@ def source(cell):
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
+ROLES = ("solution", "check", "written", "exercise")
+WRITTEN_PLACEHOLDER = "*Write your answer here, in place of this line. It is graded by hand.*"
+
+
 def tag(cell):
-    """The role a released cell was stamped with: ('solution' | 'check', label) or None."""
+    """The role a released cell was stamped with, or None: ("solution" | "check" | "written" |
+    "exercise", label): a stub, a check cell, the Markdown cell of a written answer, or the
+    statement of an exercise rendered as plain Markdown."""
     meta = cell.get("metadata", {}).get("mlpcore", {})
-    for role in ("solution", "check"):
-        if role in meta:
+    for role in ROLES:
+        if isinstance(meta, dict) and role in meta:
             return role, meta[role]
     return None
+
+
+def exercise_labels(cell):
+    """The labels of the exercises a Markdown cell states: ``{exercise}`` directives with a
+    ``:label:`` (the book's MyST) or the stamp of a statement that release rendered as Markdown."""
+    if cell.get("cell_type") != "markdown":
+        return []
+    labels = EXERCISE.findall(source(cell))
+    stamped = tag(cell)
+    if stamped and stamped[0] == "exercise" and stamped[1] not in labels:
+        labels.append(stamped[1])
+    return labels
+
+
+def written_cell_source(label, number):
+    """The Markdown answer cell that release writes for written exercise ``label`` (its number, "6.7")."""
+    return f"**Your answer to Exercise {number}** (`{label}`)\n\n{WRITTEN_PLACEHOLDER}"
+
+
+def written_answers(nb):
+    """{label: the student's text, or None while the released placeholder stands}: every Markdown
+    cell stamped as the answer to a written exercise (the heading line release wrote left out)."""
+    answers = {}
+    for cell in nb.cells:
+        stamped = tag(cell)
+        if cell.cell_type != "markdown" or not stamped or stamped[0] != "written":
+            continue
+        lines = source(cell).strip().splitlines()
+        if lines and lines[0].startswith("**Your answer to Exercise"):
+            lines = lines[1:]
+        text = "\n".join(lines).replace(WRITTEN_PLACEHOLDER, "").strip()
+        answers[stamped[1]] = answers.get(stamped[1]) or text or None
+    return answers
 
 
 def structure(nb):
@@ -105,7 +144,7 @@ def structure(nb):
     for i, cell in enumerate(nb.cells):
         text = source(cell)
         if cell.cell_type == "markdown":
-            for label in EXERCISE.findall(text):
+            for label in exercise_labels(cell):
                 entry = {"label": label, "solution": None, "check": None, "cell": i}
                 exercises.append(entry)
                 by_label[label] = entry

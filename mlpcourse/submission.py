@@ -134,7 +134,7 @@ def identify(nb, chapter):
     labels = set()
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            labels.update(notebook.EXERCISE.findall(notebook.source(cell)))
+            labels.update(notebook.exercise_labels(cell))
     own = set(chapter.exercises)
     if labels & own or not labels:
         return []
@@ -153,7 +153,7 @@ def _notebook_problems(nb, chapter):
     present = set()
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            present.update(notebook.EXERCISE.findall(notebook.source(cell)))
+            present.update(notebook.exercise_labels(cell))
     missing = [label for label in chapter.exercises if label not in present]
     if missing:
         problems.append(f"the text of exercises {', '.join(missing)} was deleted")
