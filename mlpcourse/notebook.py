@@ -169,8 +169,11 @@ def structure(nb):
     return exercises
 
 
-def stub(text, label):
-    """``text`` with every solution block replaced by a line raising NotImplementedError."""
+def stub(text, label, value_name=None):
+    """``text`` with every solution block replaced by a line raising NotImplementedError. For an
+    exercise whose answer is a value (``value_name``, the name its check reads), the stub first sets
+    that name to ``NotImplemented``: the check cell, run after the stub raised, says "not attempted"
+    rather than raising NameError."""
     out, inside = [], False
     for line in text.splitlines():
         stripped = line.strip()
@@ -178,6 +181,8 @@ def stub(text, label):
             if inside:
                 raise ValueError(f"exercise {label}: '{BEGIN}' twice without '{END}'")
             indent = line[: len(line) - len(line.lstrip())]
+            if value_name:
+                out.append(f"{indent}{value_name} = NotImplemented  # your answer's value goes here")
             out.append(indent + stub_line(label))
             inside = True
         elif stripped.startswith(END):

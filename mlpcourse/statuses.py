@@ -7,15 +7,18 @@
 - ``not attempted``: the answer is still the released stub;
 - ``error``: the answer, or the notebook before it, raised;
 - ``timed out``: a cell or the answer ran past its limit;
-- ``missing``: no notebook, or no cell that defines the answer.
+- ``missing``: no notebook, or no cell that defines the answer;
+- ``written``: a written exercise answered in its Markdown cell, graded by hand (an unanswered
+  one is ``not attempted``). It neither passes nor fails.
 """
 
-__all__ = ["STATUSES", "PASSING", "FAILING", "NOT_ATTEMPTED", "passes", "tally"]
+__all__ = ["STATUSES", "PASSING", "FAILING", "NOT_ATTEMPTED", "WRITTEN", "passes", "tally"]
 
 NOT_ATTEMPTED = "not attempted"
+WRITTEN = "written"
 PASSING = ("passed", "flagged")
 FAILING = ("failed", "error", "timed out", "missing")
-STATUSES = PASSING + FAILING + (NOT_ATTEMPTED,)
+STATUSES = PASSING + FAILING + (NOT_ATTEMPTED, WRITTEN)
 
 
 def passes(status):
@@ -24,7 +27,7 @@ def passes(status):
 
 
 def tally(statuses):
-    """{"passed": n, "failed": n, "not attempted": n}: the three counts a student is shown."""
+    """{"passed": n, "failed": n, "not attempted": n, "written": n}: the counts a student is shown."""
     statuses = list(statuses)
     return {"passed": sum(passes(s) for s in statuses), "failed": sum(s in FAILING for s in statuses),
-            NOT_ATTEMPTED: statuses.count(NOT_ATTEMPTED)}
+            NOT_ATTEMPTED: statuses.count(NOT_ATTEMPTED), WRITTEN: statuses.count(WRITTEN)}
