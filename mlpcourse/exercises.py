@@ -104,11 +104,41 @@ def _key(args):
     return json.dumps(harness.encode(tuple(args)), sort_keys=True)
 
 
-def _student_exception(name, message):
-    """The student's exception, as an exception of this process with the same name and message."""
+class Raised(Exception):
+    """The student's function raised, in the kernel, when called on ``called`` (argument tuple)."""
+
+    name, message, called = "Exception", "", ()
+
+
+def _student_exception(name, message, called=()):
+    """The student's exception, as an exception of this process with the same name and message,
+    which remembers the arguments of the call that raised it."""
     if name == "NotImplementedError":
         return NotImplementedError(message)
-    return type(name, (Exception,), {"__module__": "builtins"})(message)
+    exc = type(name, (Raised,), {"__module__": "builtins"})(message)
+    exc.name, exc.message, exc.called = name, message, called
+    return exc
+
+
+def describe(args, limit=300):
+    """The arguments of a call in a few words: numbers and small arrays by value, larger arrays by
+    shape, networks by their sizes; what a message says an answer raised on."""
+
+    def one(x):
+        if isinstance(x, np.ndarray):
+            return (" ".join(np.array2string(x, precision=4, separator=", ").split()) if x.size <= 6
+                    else f"an array of shape {x.shape}")
+        if isinstance(x, (list, tuple)):
+            inner = ", ".join(one(v) for v in x[:4]) + (", ..." if len(x) > 4 else "")
+            return f"[{inner}]" if isinstance(x, list) else f"({inner})"
+        if type(x).__name__ == "MLP" and hasattr(x, "sizes"):
+            return f"an MLP of sizes {list(x.sizes)}"
+        if isinstance(x, (float, np.floating)):
+            return f"{float(x):.6g}"
+        return repr(x)[:80]
+
+    text = ", ".join(one(a) for a in args)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _apply_after(arg, after):
@@ -131,6 +161,8 @@ class Replay:
     real call did."""
 
     def __init__(self, record, inputs):
+        source = record.get("source")
+        self.source = source if isinstance(source, str) else None  # the function's text, as data
         self._calls = {}
         for args, entry in zip(inputs, record.get("calls", [])):
             self._calls.setdefault(_key(args), []).append(entry)
@@ -148,7 +180,7 @@ class Replay:
             for arg, after in zip(args, harness.decode(entry["after"])):
                 _apply_after(arg, after)
         if "raised" in entry:
-            raise _student_exception(*entry["raised"])
+            raise _student_exception(*entry["raised"], called=args)
         return harness.decode(entry["result"])
 
 
@@ -160,6 +192,8 @@ def judge(label, record, inputs):
         name, message = record["raised"]
         return ("not attempted", "") if name == "NotImplementedError" else ("error", f"{name}: {message}")
     try:
+        if kind == "value" and record.get("value") == {"__object__": "NotImplementedType", "callable": False}:
+            return "not attempted", ""  # the released stub's placeholder: notebook.stub(value_name=...)
         if kind == "value":
             answer = harness.decode(record["value"])
         elif kind == "calls" and record.get("callable"):
@@ -178,6 +212,8 @@ def judge(label, record, inputs):
         return "failed", str(exc)
     except ReplayMiss as exc:
         return "error", f"internal error in the check of {label}: {exc}"
+    except Raised as exc:  # the student's function raised on one of the grader's inputs: say which
+        return "error", f"{exc.name}: {exc.message}\n(your answer raised this when called with {describe(exc.called)})"
     except Exception as exc:  # the student's code raised (replayed), or returned what the check cannot read
         return "error", f"{type(exc).__name__}: {exc}"
     return "passed", ""

@@ -145,15 +145,27 @@ def _raised(exc):
     return [type(exc).__name__[:100], message[:4000]]
 
 
+def _source(fn, limit=100_000):
+    """The source text of the function ``fn`` (a check may read how it computes), or None."""
+    try:
+        import inspect
+
+        text = inspect.getsource(fn)
+    except BaseException:  # a builtin, a lambda typed at a prompt, a callable object
+        return None
+    return text[:limit] if isinstance(text, str) else None
+
+
 def collect(answer, inputs):
     """What the grader needs of ``answer``: its value (``inputs`` None), or, for each
     argument tuple in ``inputs`` (encoded), what the call returned or raised and the
-    arguments after the call (a function may change them in place)."""
+    arguments after the call (a function may change them in place), and its source text."""
     if inputs is None:
         return {"kind": "value", "value": encode(answer)}
     record = {"kind": "calls", "callable": callable(answer), "type": type(answer).__name__[:100], "calls": []}
     if not record["callable"]:
         return record
+    record["source"] = _source(answer)
     budget = [MAX_ITEMS]
     for encoded_args in inputs:
         args = decode(encoded_args)

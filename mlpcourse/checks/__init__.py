@@ -19,7 +19,7 @@ from ..exercises import Failure, exercise
 
 __all__ = ["Failure", "exercise", "require_function", "require_network", "calls", "compare_arrays", "compare_function",
            "compare_value", "derivative", "slope_by_output", "gradient", "cases", "single", "as_number", "as_count",
-           "as_parts"]
+           "as_parts", "per_layer", "loops_over"]
 
 
 # helpers ----------------------------------------------------------------------------
@@ -93,6 +93,85 @@ def compare_arrays(got, expected, where, rtol=1e-6, atol=1e-9, hint=None):
         extra = hint(got) if hint is not None else ""
         raise Failure(f"for {where}: expected {_fmt(expected)}, got {_fmt(got)}{extra}")
     return got
+
+
+def per_layer(got, expected, where, kind, compare):
+    """The list ``got`` of one gradient per layer against ``expected``: its length, then
+    ``compare(got_l, expected_l, l)`` layer by layer (l from 1). A list in reverse order (layer L
+    first, as the backward pass meets them) is named as such rather than as a wrong shape."""
+    if got is None or isinstance(got, (str, bytes)) or not hasattr(got, "__len__") or len(got) != len(expected):
+        raise Failure(f"{where}: expected a list of {len(expected)} {kind} gradients, one per layer, got {got!r}"[:400])
+    got = list(got)
+    if len(got) > 1:
+        def agree(a, b):
+            return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), b, rtol=1e-4, atol=1e-7)
+
+        try:
+            reverse = all(agree(g, e) for g, e in zip(got[::-1], expected))
+            forward = all(agree(g, e) for g, e in zip(got, expected))
+        except (TypeError, ValueError):
+            reverse = forward = False
+        if reverse and not forward:
+            raise Failure(f"{where}: the {kind} gradients are right but in reverse order: the list should start "
+                          "with layer 1, next to the input (the backward pass meets them from layer L down; "
+                          "reverse the list before returning it)")
+    for l, (g, e) in enumerate(zip(got, expected), start=1):
+        compare(g, e, l)
+
+
+def loops_over(source, positions):
+    """The lines of the function ``source`` (its text) with a Python loop (``for``, ``while``, a
+    comprehension, ``map``) over the arguments at ``positions``, their length or their rows: how a
+    check tells that a computation asked for "without a loop over samples" has one. Loops over
+    other things (the layers) are not counted. [] when the source is unknown or does not parse."""
+    import ast
+
+    if not source:
+        return []
+    try:
+        tree = ast.parse(textwrap_dedent(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    fn = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None:
+        return []
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    derived = {params[i] for i in positions if i < len(params)}
+
+    def mentions(expr):  # X or N, but not X.shape[1] (a loop over units, not samples)
+        if (isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr == "shape"
+                and isinstance(expr.slice, ast.Constant) and expr.slice.value != 0):
+            return False
+        if isinstance(expr, ast.Name):
+            return expr.id in derived
+        return any(mentions(child) for child in ast.iter_child_nodes(expr))
+
+    for node in ast.walk(fn):  # the number of samples under another name: N = len(X), n = X.shape[0]
+        if isinstance(node, ast.Assign) and mentions(node.value) and any(
+                isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "len"
+                or isinstance(v, ast.Attribute) and v.attr in ("shape", "size") for v in ast.walk(node.value)):
+            for target in node.targets:
+                derived.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+
+    lines = []
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.For, ast.AsyncFor)) and mentions(node.iter):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.comprehension) and mentions(node.iter):
+            lines.append(node.iter.lineno)
+        elif isinstance(node, ast.While) and mentions(node.test):
+            lines.append(node.lineno)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
+              and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("map", "vectorize", "apply_along_axis")
+              and any(mentions(a) for a in node.args)):
+            lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def textwrap_dedent(text):
+    import textwrap
+
+    return textwrap.dedent(text)
 
 
 def _copy(x):

@@ -7,7 +7,19 @@ the chapter derives, nor mlpcore's backward pass.
 
 import numpy as np
 
-from . import Failure, _fmt, as_number, as_parts, compare_arrays, compare_value, exercise, gradient, require_function
+from . import (
+    Failure,
+    _fmt,
+    as_number,
+    as_parts,
+    compare_arrays,
+    compare_value,
+    exercise,
+    gradient,
+    loops_over,
+    per_layer,
+    require_function,
+)
 
 H = 1e-6
 
@@ -127,11 +139,10 @@ def _any_depth(answer, inputs):
         got = answer([W.copy() for W in weights], [b.copy() for b in biases], x.copy(), y.copy())
         gW, gb = as_parts(got, 2, f"network {shapes}", ["the weight gradients", "the bias gradients"])
         for kind, g, e in [("weight", gW, eW), ("bias", gb, eb)]:
-            if g is None or len(g) != len(e):
-                raise Failure(f"network {shapes}: expected a list of {len(e)} {kind} gradients, got {g!r}")
-            for l, (gl, el) in enumerate(zip(g, e), start=1):
-                what = f"network {shapes}, the {kind} gradient of layer {l}"
-                _compare(gl, el, what, rtol=1e-5, atol=1e-8)
+            def compare(gl, el, l, kind=kind, shapes=shapes):
+                _compare(gl, el, f"network {shapes}, the {kind} gradient of layer {l}", rtol=1e-5, atol=1e-8)
+
+            per_layer(g, e, f"network {shapes}", kind, compare)
 
 
 @exercise("ex-backprop-seung-update")
@@ -283,12 +294,8 @@ def _batch_gradient(answer, inputs):
         got = answer([W.copy() for W in weights], [b.copy() for b in biases], X.copy(), Y.copy())
         gW, gb = as_parts(got, 2, f"network {shapes}, N={N}", ["the weight gradients", "the bias gradients"])
         for kind, g, e in [("weight", gW, eW), ("bias", gb, eb)]:
-            if g is None or len(g) != len(e):
-                raise Failure(f"network {shapes}, N={N}: expected a list of {len(e)} {kind} gradients, got {g!r}")
-            for l, (gl, el) in enumerate(zip(g, e), start=1):
-                what = f"network {shapes}, a batch of N={N}, the {kind} gradient of layer {l}"
-
-                def hint(x, el=el, N=N):
+            def compare(gl, el, l, kind=kind, N=N, shapes=shapes):
+                def hint(x):
                     if np.allclose(x, -el, rtol=1e-5, atol=1e-8):
                         return " (the sign is flipped: the book's delta is +dl/dz, with y_hat - y at the output)"
                     if N > 1 and np.allclose(x, N * el, rtol=1e-5, atol=1e-8):
@@ -296,4 +303,12 @@ def _batch_gradient(answer, inputs):
                                 "per-sample losses; the loss is their mean)")
                     return ""
 
+                what = f"network {shapes}, a batch of N={N}, the {kind} gradient of layer {l}"
                 compare_arrays(gl, el, what, rtol=1e-5, atol=1e-8, hint=hint)
+
+            per_layer(g, e, f"network {shapes}, N={N}", kind, compare)
+    loops = loops_over(getattr(answer, "source", None), positions=(2, 3))
+    if loops:
+        raise Failure(f"the gradients are right, but batch_backprop loops over the samples (line "
+                      f"{', '.join(map(str, loops))} of the function): the exercise asks for every layer computed "
+                      "for the whole batch at once, as matrix products over the rows of X")

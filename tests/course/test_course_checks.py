@@ -173,3 +173,97 @@ def test_the_same_order_slip_is_named_without_saying_how_fit_draws_its_orders():
     status, detail = exercises.run_check("ex-gd-training-loop", train)
     assert status == "failed" and "same order" in detail
     assert "default_rng" not in detail and "generator" not in detail
+
+
+# messages that say where: the input an answer raised on, a list in reverse order, a loop ----------
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def book_backprop(weights, biases, x, y):
+    """Backpropagation of the squared error through sigmoid layers, written here for the tests."""
+    activations = [x]
+    for W, b in zip(weights, biases):
+        activations.append(_sigmoid(W @ activations[-1] + b))
+    delta = (activations[-1] - y) * activations[-1] * (1 - activations[-1])
+    gW, gb = [], []
+    for l in range(len(weights) - 1, -1, -1):
+        gW.append(np.outer(delta, activations[l]))
+        gb.append(delta)
+        if l:
+            delta = (weights[l].T @ delta) * activations[l] * (1 - activations[l])
+    return gW[::-1], gb[::-1]
+
+
+def batch_backprop_by_matrices(weights, biases, X, Y):
+    N = X.shape[0]
+    activations = [X]
+    for W, b in zip(weights, biases):
+        activations.append(_sigmoid(activations[-1] @ W.T + b))
+    delta = (activations[-1] - Y) * activations[-1] * (1 - activations[-1])
+    gW, gb = [None] * len(weights), [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        gW[l], gb[l] = delta.T @ activations[l] / N, delta.mean(axis=0)
+        if l:
+            delta = (delta @ weights[l]) * activations[l] * (1 - activations[l])
+    for k in range(Y.shape[1]):  # a loop over output units is not a loop over samples
+        pass
+    return gW, gb
+
+
+def batch_backprop_by_samples(weights, biases, X, Y):
+    parts = [book_backprop(weights, biases, x, y) for x, y in zip(X, Y)]
+    return ([np.mean([p[0][l] for p in parts], axis=0) for l in range(len(weights))],
+            [np.mean([p[1][l] for p in parts], axis=0) for l in range(len(weights))])
+
+
+def test_an_answer_that_raises_is_told_on_which_input():
+    def deep_fails(weights, biases, x, y):
+        if len(weights) > 2:
+            raise ValueError("shapes do not align")
+        return book_backprop(weights, biases, x, y)
+
+    status, detail = exercises.run_check("ex-backprop-any-depth", deep_fails)
+    assert status == "error" and "ValueError: shapes do not align" in detail
+    assert "called with [" in detail and detail.count("],") >= 3  # the lists of weights, biases, then x and y
+
+
+def test_gradients_in_reverse_order_get_a_hint_not_a_shape_error():
+    assert exercises.run_check("ex-backprop-any-depth", book_backprop) == ("passed", "")
+
+    def reversed_lists(weights, biases, x, y):
+        gW, gb = book_backprop(weights, biases, x, y)
+        return gW[::-1], gb[::-1]
+
+    status, detail = exercises.run_check("ex-backprop-any-depth", reversed_lists)
+    assert status == "failed" and "reverse order" in detail and "shape" not in detail
+
+
+def test_a_batch_gradient_with_a_loop_over_samples_fails_though_its_values_are_right():
+    assert exercises.run_check("ex-backprop-batch-gradient", batch_backprop_by_matrices) == ("passed", "")
+    status, detail = exercises.run_check("ex-backprop-batch-gradient", batch_backprop_by_samples)
+    assert status == "failed" and "loops over the samples" in detail and "line 2" in detail
+
+
+def test_an_unattempted_value_exercise_says_not_attempted_in_its_check_cell():
+    from mlpcourse.notebook import stub
+
+    released = stub("### BEGIN SOLUTION\neta_max_xor = 0.6277\n### END SOLUTION", "ex-gd-max-lr",
+                    value_name="eta_max_xor")
+    namespace = {}
+    with pytest.raises(NotImplementedError):
+        exec(released, namespace)
+    assert exercises.run_check("ex-gd-max-lr", namespace["eta_max_xor"]) == ("not attempted", "")
+
+
+def test_every_check_cell_of_the_book_imports_check_itself():
+    """After a kernel restart a student runs one check cell: it must not need an earlier one."""
+    from mlpcourse.course import book_dir
+    from mlpcourse.notebook import check_calls, read, source
+
+    for path in sorted(book_dir().glob("*.ipynb")):
+        for cell in read(path).cells:
+            if cell.cell_type == "code" and check_calls(source(cell)):
+                assert "from mlpcourse import check" in source(cell), (path.name, source(cell))
