@@ -66,6 +66,7 @@ class Chapter:
                 if notebook.BEGIN in text and notebook.END in text:
                     block = text.split(notebook.BEGIN, 1)[1].split(notebook.END, 1)[0]
                     self.solutions[e["label"]] = _normalise(block)
+        self.written = [label for label in self.exercises if label not in self.checked]  # graded by hand
         self.fingerprint = hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     def number(self, label):

@@ -184,7 +184,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
         elif digest is None:
             chapter = course.chapter(key[1])
             missing = Result(key[1], [Row(label, "missing", f"no {key[1]}.ipynb in the submission")
-                                      for label in chapter.checked])
+                                      for label in chapter.exercises])
             done[key] = book.add(run, key[0], key[1], None, seed, missing, **version)
         else:
             todo.append(key)

@@ -4,10 +4,12 @@ The database is the record. ``runs`` holds every grading run (start and end, the
 course's commit and fingerprint, seed, limits, isolation, jobs, counts, and how it
 ended); ``submissions`` a graded notebook (student, chapter, the sha256 of its
 bytes, the course version, limits, isolation and seed it was graded with, the
-problems found); ``results`` its rows, one per checked exercise. A notebook's rows
+problems found); ``results`` its rows, one per exercise (a written one holds the student's
+answer, graded by hand). A notebook's rows
 are committed the moment it is graded (WAL mode), and nothing is ever deleted: a
 regrade adds a submission. ``grades.csv``, ``summary.csv``, ``feedback/`` and
-``report.html`` are exports of the latest result per student and chapter.
+``report.html`` (with ``written.html``, the written answers to grade by hand) are exports
+of the latest result per student and chapter.
 """
 
 import base64
@@ -20,10 +22,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .statuses import FAILING, STATUSES, passes, tally
+from .statuses import FAILING, NOT_ATTEMPTED, STATUSES, WRITTEN, passes, tally
 from .submission import Result, Row
 
-__all__ = ["DATABASE", "Gradebook", "write", "feedback", "report"]
+__all__ = ["DATABASE", "Gradebook", "write", "feedback", "report", "written_page"]
 
 DATABASE = "gradebook.db"
 KILLED = "ended without finishing (killed, or the machine stopped)"
@@ -150,7 +152,8 @@ def write(out, graded):
     for s in students:
         (out / "feedback" / f"{s}.md").write_text(feedback(s, chapters, results))
     (out / "report.html").write_text(report(students, chapters, results, graded.problems, graded.run))
-    return [out / "grades.csv", out / "summary.csv", out / "feedback", out / "report.html"]
+    (out / "written.html").write_text(written_page(students, chapters, results))
+    return [out / "grades.csv", out / "summary.csv", out / "feedback", out / "report.html", out / "written.html"]
 
 
 def feedback(student, chapters, results):
@@ -158,13 +161,22 @@ def feedback(student, chapters, results):
     lines = [f"# Feedback for {student}", ""]
     for c in chapters:
         r = results[(student, c)]
-        passed = tally(row.status for row in r.rows)["passed"]
-        lines += [f"## {c}: {passed} of {len(r.rows)} passed", ""]
+        hand = _written_labels(c)
+        checked = [row for row in r.rows if row.exercise not in hand]
+        passed = tally(row.status for row in checked)["passed"]
+        lines += [f"## {c}: {passed} of {len(checked)} checked exercises passed", ""]
         lines += [f"- Note: {p}" for p in r.problems]
         for row in r.rows:
+            name = f"- Exercise {_number(c, row.exercise)}, `{row.exercise}`"
+            if row.exercise in hand:
+                lines.append(f"{name}: **{row.status}** (graded by hand); your answer:" if row.status == WRITTEN
+                             else f"{name}: **{row.status}** (a written exercise, graded by hand)"
+                             + (f": {row.detail}" if row.detail else ""))
+                if row.status == WRITTEN:
+                    lines += ["", *("  > " + line for line in row.detail.splitlines()), ""]
+                continue
             detail = row.detail.replace("\n", "\n  ") if row.detail else ""
-            lines.append(f"- Exercise {_number(c, row.exercise)}, `{row.exercise}`: **{row.status}**"
-                         + (f": {detail}" if detail else ""))
+            lines.append(f"{name}: **{row.status}**" + (f": {detail}" if detail else ""))
         if r.seed is not None and any(row.status in FAILING for row in r.rows):
             lines += ["", f"Graded on the grader's inputs of seed {r.seed}, fixed cases and random ones (your "
                       f"check cell uses seed 0): `python -m mlpcourse check {c}.ipynb --seed {r.seed}` runs your "
@@ -208,8 +220,12 @@ def report(students, chapters, results, problems, run=None):
         labels = []
         for s in students:
             labels += [row.exercise for row in results[(s, c)].rows if row.exercise not in labels]
+        hand = _written_labels(c)
         for label in labels:
             counts = Counter(row.status for s in students for row in results[(s, c)].rows if row.exercise == label)
+            if label in hand:  # graded by hand: counted in the table, kept out of the pass rates
+                table.append((c, label, counts, sum(counts.values()), None))
+                continue
             total = sum(counts.values())
             rate = sum(n for status, n in counts.items() if passes(status)) / total if total else 0.0
             rates.append((f"Exercise {_number(c, label)} {label}", rate))
@@ -224,7 +240,9 @@ def report(students, chapters, results, problems, run=None):
     e = html.escape
     head = list(STATUSES)
     body = [f"<tr><td>{e(c)}</td><td>Exercise {_number(c, label)} <code>{e(label)}</code></td>"
-            + "".join(f"<td>{counts[h]}</td>" for h in head) + f"<td>{100 * rate:.0f}%</td></tr>"
+            + "".join(f"<td>{counts[h]}</td>" for h in head)
+            + (f"<td>{100 * rate:.0f}%</td></tr>" if rate is not None else '<td><a href="written.html">by hand</a>'
+               "</td></tr>")
             for c, label, counts, total, rate in table]
     common = [f"<tr><td>{n}</td><td>{e(c)}</td><td>Exercise {_number(c, label)} <code>{e(label)}</code></td>"
               f"<td>{e(status)}</td><td>{e(msg)}</td></tr>"
@@ -249,6 +267,8 @@ th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
 <table><thead><tr><th scope="col">chapter</th><th scope="col">exercise</th>
 {"".join(f'<th scope="col">{h}</th>' for h in head)}<th scope="col">pass rate</th></tr></thead>
 <tbody>{"".join(body)}</tbody></table></div>
+<p>Written exercises are graded by hand: their answers, student by student, are in
+<a href="written.html">written.html</a>.</p>
 <h2>Most common failures</h2>
 <div class="scroll" role="region" aria-label="most common failures" tabindex="0">
 <table><thead><tr><th scope="col">students</th><th scope="col">chapter</th><th scope="col">exercise</th>
@@ -256,6 +276,46 @@ th{{background:#eef}}img{{width:100%;height:auto}}code{{font-size:.85rem}}
 <tbody>{"".join(common) or '<tr><td colspan="5">none</td></tr>'}</tbody></table></div>
 <h2>Notebooks missing</h2>
 {"".join(f"<p>{e(c)}: {len(who)} students ({e(', '.join(who))})</p>" for c, who in missing.items()) or "<p>none</p>"}
+</body></html>
+"""
+
+
+def _written_labels(chapter):
+    from . import course
+
+    try:
+        return set(course.chapter(chapter).written)
+    except course.UnknownChapter:
+        return set()
+
+
+def written_page(students, chapters, results):
+    """written.html: every written exercise, and under it each student's answer as they wrote it
+    (shown as text, never as HTML), for the instructor to grade by hand."""
+    e = html.escape
+    sections = []
+    for c in chapters:
+        for label in sorted(_written_labels(c), key=lambda lab: _number(c, lab)):
+            answers = []
+            for s in students:
+                row = next((r for r in results[(s, c)].rows if r.exercise == label), None)
+                if row is not None and row.status == WRITTEN:
+                    answers.append(f'<h4 id="{e(label)}-{e(s)}">{e(s)}</h4><div class="answer">{e(row.detail)}</div>')
+                else:
+                    status = row.status if row is not None else NOT_ATTEMPTED
+                    answers.append(f"<h4>{e(s)}</h4><p><em>{e(status)}</em></p>")
+            sections.append(f'<h2 id="{e(label)}">Exercise {_number(c, label)} <code>{e(label)}</code> '
+                            f"({e(c)})</h2>" + "".join(answers))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Written answers</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}}
+.answer{{white-space:pre-wrap;border-left:4px solid #2a6f97;padding:.25rem .75rem;background:#f6f8fa}}
+code{{font-size:.85rem}}</style></head>
+<body><h1>Written answers</h1>
+<p>{len(students)} students. Each answer is shown as the student wrote it, Markdown and TeX unrendered;
+grade it by hand. Back to the <a href="report.html">grading report</a>.</p>
+{"".join(sections) or "<p>No written exercises in these chapters.</p>"}
 </body></html>
 """
 

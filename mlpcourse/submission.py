@@ -10,6 +10,9 @@
 4. :func:`judge_answers`: decide each exercise's status here, from that data, with
    :func:`mlpcourse.exercises.judge`.
 
+A written exercise is not run: :func:`written_rows` reads the student's answer from its
+Markdown cell, for the instructor to grade by hand (status ``written``).
+
 :func:`grade_notebook` does the four in order. The course says what a chapter holds
 (:mod:`mlpcourse.course`); the submission only supplies code to run. Nothing the
 notebook prints is read, and nothing from the kernel is unpickled or evaluated.
@@ -17,7 +20,7 @@ The statuses are those of :mod:`mlpcourse.statuses`.
 """
 
 __all__ = ["Limits", "Row", "Result", "Run", "grade_notebook", "find_answers", "run_in_sandbox",
-           "collect_answer", "judge_answers", "identify", "new_seed"]
+           "collect_answer", "judge_answers", "written_rows", "identify", "new_seed"]
 
 import ast
 import json
@@ -257,7 +260,7 @@ def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None, is
     else:
         result.problems += identify(nb, chapter)
     if result.problems:
-        result.rows = [Row(label, "missing", result.problems[0]) for label in chapter.checked]
+        result.rows = [Row(label, "missing", result.problems[0]) for label in chapter.exercises]
         return result
     result.problems += _notebook_problems(nb, chapter)
 
@@ -266,8 +269,26 @@ def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None, is
     inputs = {label: checks[label].inputs_for(seed) for label in chapter.checked}
     run = run_in_sandbox(code, chapter, where, inputs, limits, fontcache, isolation, stop)
     result.kernel_trouble = run.stopped is not None
-    result.rows = judge_answers(chapter, code, where, run, inputs)
+    rows = {row.exercise: row for row in judge_answers(chapter, code, where, run, inputs)}
+    rows.update((row.exercise, row) for row in written_rows(nb, chapter))
+    result.rows = [rows[label] for label in chapter.exercises]
     return result
+
+
+def written_rows(nb, chapter):
+    """A :class:`Row` per written exercise, read from its Markdown answer cell (nothing runs): status
+    ``written`` with the student's text as the detail, or ``not attempted``."""
+    answers = notebook.written_answers(nb)
+    rows = []
+    for label in chapter.written:
+        if label not in answers:
+            rows.append(Row(label, "not attempted", "its answer cell (a Markdown cell that release marks) is not in "
+                            "the notebook; if the answer was written elsewhere, read the notebook"))
+        elif answers[label] is None:
+            rows.append(Row(label, "not attempted"))
+        else:
+            rows.append(Row(label, "written", answers[label][:20_000]))
+    return rows
 
 
 def _cell_name(i):

@@ -49,3 +49,44 @@ def test_feedback_numbers_exercises_as_the_website_and_names_the_seed(tmp_path):
     assert f"- Exercise 3.1, `{LABELS[0]}`: **error**: KeyError: 'z'" in text
     assert f"check {CH}.ipynb --seed 7" in text
     assert "--seed" not in (tmp_path / "feedback" / "bob.md").read_text()  # its result has no seed
+
+
+def test_written_exercises_are_read_from_their_markdown_cell_reported_and_kept_out_of_pass_rates(tmp_path):
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    from mlpcourse.notebook import written_cell_source
+    from mlpcourse.submission import written_rows
+
+    chapter = course.chapter(CH)
+    (label,) = chapter.written
+    number = chapter.number(label)
+
+    def answered(text):
+        cell = new_markdown_cell(written_cell_source(label, number) + text)
+        cell.metadata["mlpcore"] = {"written": label}
+        return new_notebook(cells=[cell])
+
+    attack = "\n\n<script>alert('x')</script> The derivative is **bounded** by $1/4$."
+    assert [(r.status, r.detail) for r in written_rows(answered(""), chapter)] == [("not attempted", "")]
+    (row,) = written_rows(answered(attack), chapter)
+    assert row.status == "written" and row.detail.startswith("<script>") and "Write your answer" not in row.detail
+    (gone,) = written_rows(new_notebook(cells=[]), chapter)
+    assert gone.status == "not attempted" and "answer cell" in gone.detail
+
+    run = _class()
+    run.results[("ann", CH)].rows.append(row)
+    run.results[("cy", CH)].rows.append(written_rows(answered(""), chapter)[0])
+    gradebook.write(tmp_path, run)
+    page = (tmp_path / "written.html").read_text()
+    assert f"Exercise {number} <code>{label}</code>" in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; The derivative" in page and "<script>" not in page
+    assert "<h4>cy</h4><p><em>not attempted</em></p>" in page
+    report = (tmp_path / "report.html").read_text()
+    assert 'href="written.html">by hand</a>' in report
+    assert label not in report.split("<img")[1].split(">")[0]  # the chart's alt text: no pass rate for it
+    feedback = (tmp_path / "feedback" / "ann.md").read_text()
+    assert f"`{label}`: **written** (graded by hand); your answer:" in feedback
+    assert "  > <script>alert('x')</script> The derivative is **bounded** by $1/4$." in feedback
+    assert "1 of 3 checked exercises passed" in feedback  # flagged counts; the written one is not checked
+    with open(tmp_path / "summary.csv", newline="") as f:
+        assert {r["student"]: r["written"] for r in csv.DictReader(f)} == {"ann": "1", "bob": "0", "cy": "0"}
