@@ -7,9 +7,11 @@ package; an installed course carries the chapters as the package data
 ``mlpcourse.book``.
 """
 
+import ast
 import functools
 import hashlib
 import re
+import textwrap
 from pathlib import Path
 
 from . import notebook
@@ -52,7 +54,7 @@ class Chapter:
         nb = notebook.read(self.path)
         found = notebook.structure(nb)
         self.exercises = [e["label"] for e in found]
-        self.checked, self.answers, self.solutions = [], {}, {}
+        self.checked, self.answers, self.solutions, self._statements = [], {}, {}, {}
         for e in found:
             if e["check"] is None:
                 continue
@@ -66,6 +68,7 @@ class Chapter:
                 if notebook.BEGIN in text and notebook.END in text:
                     block = text.split(notebook.BEGIN, 1)[1].split(notebook.END, 1)[0]
                     self.solutions[e["label"]] = _normalise(block)
+                    self._statements[e["label"]] = _statements(block.split("\n", 1)[-1])
         self.written = [label for label in self.exercises if label not in self.checked]  # graded by hand
         self.fingerprint = hashlib.sha256(self.path.read_bytes()).hexdigest()
 
@@ -79,12 +82,41 @@ class Chapter:
         return {"exercises": list(self.exercises), "checked": list(self.checked)}
 
     def is_reference_solution(self, label, cells):
-        """Whether one of ``cells`` (code sources) holds this exercise's reference solution
-        character for character (long enough that writing it independently is unlikely)."""
+        """Whether one of ``cells`` (code sources) holds this exercise's reference solution, statement
+        for statement: compared as syntax trees, so that comments, blank lines, spacing, quotes and
+        parentheses do not hide a copy (renamed variables do). Only a solution long enough that writing
+        it independently is unlikely counts."""
         block = self.solutions.get(label, "")
         if len(re.sub(r"\s", "", block)) < 40:
             return False
-        return any(block in _normalise(code) for code in cells)
+        wanted = self._statements.get(label)
+        if not wanted:
+            return any(block in _normalise(code) for code in cells)  # not Python the parser reads
+        n = len(wanted)
+        for code in cells:
+            for body in _bodies(code):
+                if any(body[i:i + n] == wanted for i in range(len(body) - n + 1)):
+                    return True
+        return False
+
+
+def _statements(code):
+    """The top-level statements of ``code`` (dedented) as ``ast.dump`` strings, or [] if it does not parse."""
+    try:
+        tree = notebook.parse_code(textwrap.dedent(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [ast.dump(node) for node in tree.body]
+
+
+def _bodies(code):
+    """Every list of statements in ``code`` (the module's, each function's, loop's, branch's ...), as dumps."""
+    try:
+        tree = notebook.parse_code(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [[ast.dump(node) for node in value] for node in ast.walk(tree) for value in vars(node).values()
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt)]
 
 
 @functools.lru_cache(maxsize=None)

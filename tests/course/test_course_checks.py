@@ -209,7 +209,7 @@ def batch_backprop_by_matrices(weights, biases, X, Y):
         if l:
             delta = (delta @ weights[l]) * activations[l] * (1 - activations[l])
     for k in range(Y.shape[1]):  # a loop over output units is not a loop over samples
-        pass
+        gW[-1][k] = gW[-1][k] + 0.0
     return gW, gb
 
 
@@ -267,3 +267,21 @@ def test_every_check_cell_of_the_book_imports_check_itself():
         for cell in read(path).cells:
             if cell.cell_type == "code" and check_calls(source(cell)):
                 assert "from mlpcourse import check" in source(cell), (path.name, source(cell))
+
+
+def test_a_pasted_reference_solution_is_flagged_through_added_comments_and_spacing():
+    """One added comment used to turn a pasted solution from flagged into passed."""
+    import inspect
+
+    from mlpcourse import course, notebook
+
+    chapter = course.chapter("06_backprop_chain_rule")
+    nb = notebook.read(chapter.path)
+    entry = next(e for e in notebook.structure(nb) if e["label"] == "ex-backprop-any-depth")
+    cell = notebook.source(nb.cells[entry["solution"]])
+    body = [line for line in cell.splitlines() if notebook.BEGIN not in line and notebook.END not in line]
+    disguised = "# my own work, honestly\n\n" + "\n\n".join(
+        line + "  # see notes" if line.strip() and not line.rstrip().endswith(("(", ",", "\\")) else line
+        for line in body)
+    assert disguised != cell and chapter.is_reference_solution("ex-backprop-any-depth", [disguised])
+    assert not chapter.is_reference_solution("ex-backprop-any-depth", [inspect.getsource(book_backprop)])
