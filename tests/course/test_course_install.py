@@ -32,9 +32,9 @@ def wheel(tmp_path_factory):
 
 def _solution_lines(nb):
     """Lines of reference solution code long enough to be distinctive and found nowhere else in the chapter,
-    nor in the course's code (the checks' own references are independent of the solutions, and public:
-    a student's install runs them)."""
-    inside, outside = [], [p.read_text() for p in (ROOT / "mlpcourse").rglob("*.py")]
+    nor in the code of the two packages (mlpcore is the library the chapters teach, and the checks' own
+    references, independent of the solutions, are public: a student's install runs them)."""
+    inside, outside = [], [p.read_text() for pkg in ("mlpcore", "mlpcourse") for p in (ROOT / pkg).rglob("*.py")]
     for cell in nb.cells:
         text = source(cell)
         if cell.cell_type == "code" and BEGIN in text:
