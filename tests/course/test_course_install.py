@@ -30,11 +30,9 @@ def wheel(tmp_path_factory):
     return unpacked
 
 
-def _solution_lines(nb):
-    """Lines of reference solution code long enough to be distinctive and found nowhere else in the chapter,
-    nor in the code of the two packages (mlpcore is the library the chapters teach, and the checks' own
-    references, independent of the solutions, are public: a student's install runs them)."""
-    inside, outside = [], [p.read_text() for pkg in ("mlpcore", "mlpcourse") for p in (ROOT / pkg).rglob("*.py")]
+def _split(nb):
+    """(lines of reference solution code longer than 30 characters, the rest of the notebook's text)."""
+    inside, outside = [], []
     for cell in nb.cells:
         text = source(cell)
         if cell.cell_type == "code" and BEGIN in text:
@@ -44,8 +42,18 @@ def _solution_lines(nb):
             outside += [head, tail]
         else:
             outside.append(text)
-    public = "\n".join(outside)
-    return [line for line in inside if line not in public]
+    return inside, outside
+
+
+def _solution_lines(nb):
+    """Lines of reference solution code that are found nowhere public: not outside the solutions of any
+    chapter, nor in the code of the two packages (mlpcore is the library the chapters teach, and the
+    checks' own references, independent of the solutions, are public: a student's install runs them)."""
+    public = [p.read_text() for pkg in ("mlpcore", "mlpcourse") for p in (ROOT / pkg).rglob("*.py")]
+    for path in (ROOT / "book").glob("*.ipynb"):
+        public += _split(nbformat.read(path, 4))[1]
+    public = "\n".join(public)
+    return [line for line in _split(nb)[0] if line not in public]
 
 
 def test_the_wheel_holds_every_chapter_and_no_reference_solution(wheel):
