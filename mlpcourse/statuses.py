@@ -2,7 +2,8 @@
 ``check``, ``grade``, the gradebook and its report.
 
 - ``passed``: the answer agreed with the reference on every input;
-- ``flagged``: passed, with the book's reference solution pasted (the same statements, whatever the comments and spacing);
+- ``flagged``: passed, with the book's reference solution pasted (the same statements, comments
+  and spacing aside);
 - ``failed``: the answer disagreed (the detail says where);
 - ``not attempted``: the answer is still the released stub;
 - ``error``: the answer, or the notebook before it, raised;

@@ -323,5 +323,6 @@ def _row(label, chapter, where, outcomes, collected, record, inputs, stopped, co
     if status != "passed" and stub_left and solution is not None and solution.ename == "NotImplementedError":
         return Row(label, "not attempted", "", seconds)  # e.g. the stub's half-built network, never finished
     if status == "passed" and chapter.is_reference_solution(label, code):
-        status, detail = "flagged", "passed, with the book's reference solution (the same statements, comments and spacing aside)"
+        status = "flagged"
+        detail = "passed, with the book's reference solution (the same statements, comments and spacing aside)"
     return Row(label, status, detail, seconds)
