@@ -40,7 +40,8 @@ def parser():
     chk = commands.add_parser("check", help="run a student's notebooks and report every exercise",
                               description="Run each notebook in a fresh sandboxed kernel, call every checked "
                               "answer on the grader's own inputs and judge it here: passed, failed, not attempted, "
-                              "error, timed out, missing. Exit status 0 only when every checked exercise passes.")
+                              "error, timed out, missing, written (graded by hand). Exit status 1 when an exercise "
+                              "failed, or (by default) is not attempted yet: see --fail-on.")
     chk.add_argument("notebooks", nargs="*", type=Path, help="the notebooks to check (named <chapter>.ipynb)")
     chk.add_argument("--in", dest="folder", type=Path, help="check the chapters' notebooks found anywhere below "
                      "this folder (with --chapters: only those, and a missing one fails)")
@@ -49,6 +50,12 @@ def parser():
     chk.add_argument("--seed", type=int, default=None,
                      help="seed of the random cases: the one a grade was decided with reruns the grader's inputs "
                      "(default: a fresh one)")
+    chk.add_argument("--fail-on", choices=("failed", "not-attempted"), default="not-attempted",
+                     help="what makes the exit status 1: a failed exercise (failed, error, timed out, missing), "
+                     "or those and one not attempted yet (not-attempted, the default). Written exercises never do")
+    chk.add_argument("--summary", metavar="FILE", default=None,
+                     help="append a Markdown table of the exercises to FILE (a GitHub Actions job's "
+                     "$GITHUB_STEP_SUMMARY); an empty FILE writes nothing")
     _limits(chk)
 
     grd = commands.add_parser("grade", help="grade a class into a gradebook",
@@ -80,6 +87,11 @@ def parser():
     ci.add_argument("--course", default=None, metavar="URL",
                     help="the course repository (default: repository.url of _config.yml); may end in @<tag or commit>")
     ci.add_argument("--ref", default=None, help="tag or commit to pin (default: the current commit)")
+    ci.add_argument("--red-on", choices=("failed", "not-attempted"), default="failed",
+                    help="what turns the student's run red: a failed exercise (failed, the default: exercises "
+                    "still to do show in the run's summary), or also one not attempted yet (not-attempted)")
+    ci.add_argument("--no-verify", action="store_true",
+                    help="write the workflow without asking the course repository whether it has the ref")
     return p
 
 
@@ -168,16 +180,19 @@ def _check(args):
     seed = new_seed() if args.seed is None else args.seed
     statuses = []
     unusable = False
+    checked = []  # (path, chapter, problems, rows) for --summary
     for path, chapter in targets:
         try:
             course.chapter(chapter)
         except course.UnknownChapter as exc:
             print(f"{path}: cannot check: {exc.args[0]}")
             unusable = True
+            checked.append((path, chapter, [f"cannot check: {exc.args[0]}"], []))
             continue
         if not path.is_file():
             print(f"{path}: cannot check: no such file")
             unusable = True
+            checked.append((path, chapter, ["cannot check: no such file"], []))
             continue
         result = grade_notebook(path.read_bytes(), chapter, seed, limits, isolation=isolation)
         print(f"{path} ({chapter})")
@@ -187,13 +202,27 @@ def _check(args):
         for r in result.rows:
             print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(r.detail) if r.detail else ''}")
             statuses.append(r.status)
+        checked.append((path, chapter, result.problems, result.rows))
     counts = tally(statuses)
     if counts["failed"]:
         print(f"checked with seed {seed}: add --seed {seed} to check the same inputs again")
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts[NOT_ATTEMPTED]} not attempted")
+    if args.summary:
+        _write_summary(args, checked, seed)
     if unusable:
         return 2
-    return 0 if counts["failed"] == counts[NOT_ATTEMPTED] == 0 else 1
+    red = counts["failed"] + (counts[NOT_ATTEMPTED] if args.fail_on == "not-attempted" else 0)
+    return 1 if red else 0
+
+
+def _write_summary(args, checked, seed):
+    from .ci import relative, summary
+
+    # paths as a student types them from the top of their repository (the --in folder)
+    notebooks = [(relative(p, args.folder), chapter, problems, rows) for p, chapter, problems, rows in checked]
+    rerun = [name for (name, *_), (p, *_) in zip(notebooks, checked) if p.is_file()]
+    with open(args.summary, "a", encoding="utf-8") as f:
+        f.write(summary(notebooks, seed, rerun, args.fail_on) + "\n")
 
 
 def _grade(args):
@@ -239,13 +268,22 @@ def _grade(args):
 
 
 def _ci(args):
-    from .ci import template
+    from .ci import pin, template, verify_ref
 
     try:
-        print(template(args.chapters, args.course, args.ref), end="")
+        url, ref = pin(args.course, args.ref)
+        text = template(args.chapters, url, ref, red_on=args.red_on)
+        if args.no_verify:
+            print(f"{PROG} ci-template: warning: not checked that {url} has {ref} (--no-verify); the workflow's "
+                  "install step fails if it does not", file=sys.stderr)
+        else:
+            note = verify_ref(url, ref)
+            if note:
+                print(f"{PROG} ci-template: note: {note}", file=sys.stderr)
     except ValueError as exc:
         print(f"{PROG} ci-template: {exc}", file=sys.stderr)
         return 2
+    print(text, end="")
     return 0
 
 
