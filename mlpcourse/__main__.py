@@ -29,11 +29,16 @@ def parser():
     commands = p.add_subparsers(dest="command", required=True, metavar="{release,check,grade,ci-template}")
 
     rel = commands.add_parser("release", help="write the student version of chapters",
-                              description="Write the student version of chapters: every solution replaced by a "
-                              "stub that raises NotImplementedError, outputs of solution and check cells cleared.")
-    rel.add_argument("notebooks", nargs="*", type=Path,
-                     help="chapter notebooks to release (default: every chapter of the course)")
-    rel.add_argument("--out", required=True, type=Path, help="folder for the student notebooks")
+                              description="Write the student version of chapters, readable in JupyterLab or VS "
+                              "Code as on the website: every solution replaced by a stub that raises "
+                              "NotImplementedError (a written exercise gets a Markdown cell for its answer), outputs "
+                              "of solution and check cells cleared, the book's MyST turned into plain Markdown with "
+                              "the glued numbers filled in. Nothing is written unless every chapter can be released.")
+    rel.add_argument("notebooks", nargs="*", metavar="CHAPTER",
+                     help="a chapter's stem, such as 06_backprop_chain_rule, or a notebook's path (relative to the "
+                     "current folder); default: every chapter of the course")
+    rel.add_argument("--out", required=True, type=Path, help="folder for the student notebooks (other files in it "
+                     "are left alone)")
     rel.add_argument("--book", type=Path, default=None,
                      help="a book folder holding _toc.yml, to release its chapters instead of the course's")
 
@@ -118,19 +123,34 @@ def _release(args):
     from .notebook import NotACourseNotebook
     from .release import release, toc_chapters
 
-    if args.notebooks:
-        notebooks = args.notebooks
-    elif args.book:
-        notebooks = toc_chapters(args.book)
+    if args.book:
+        chapters = {p.stem: p for p in toc_chapters(args.book)}
     else:
-        notebooks = [course.book_dir() / f"{c}.ipynb" for c in course.chapters()]
+        chapters = {c: course.book_dir() / f"{c}.ipynb" for c in course.chapters()}
+    notebooks = []
+    for name in args.notebooks:
+        path = Path(name)
+        if path.is_file():  # a path, relative to the current folder
+            notebooks.append(path)
+        elif name in chapters:  # a stem, resolved against the book
+            notebooks.append(chapters[name])
+        else:
+            what = "no such notebook" if path.suffix == ".ipynb" or len(path.parts) > 1 else \
+                "neither a notebook nor a chapter"
+            print(f"{PROG} release: {name!r}: {what}; name a notebook's path or a chapter, one of: "
+                  f"{', '.join(chapters) or '(none found)'}", file=sys.stderr)
+            return 2
+    notebooks = notebooks or list(chapters.values())
     if not notebooks:
-        print("no chapters to release (no notebook named, none found)", file=sys.stderr)
+        print(f"{PROG} release: no chapters to release (no notebook named, none found)", file=sys.stderr)
+        return 2
+    if args.out.exists() and not args.out.is_dir():
+        print(f"{PROG} release: --out {args.out} is a file, not a folder", file=sys.stderr)
         return 2
     try:
         written = release(notebooks, args.out)
-    except (NotACourseNotebook, ValueError) as exc:
-        print(f"release failed: {exc}", file=sys.stderr)
+    except (NotACourseNotebook, ValueError, OSError) as exc:
+        print(f"{PROG} release failed: {exc}", file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")

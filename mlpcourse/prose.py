@@ -8,6 +8,11 @@ In a chapter::
 
 ``power_of_ten(3.2e-11)`` is :math:`10^{-10}`, the bound that a text about rounding errors
 states; ``sci(2.345e-7)`` is :math:`2.3 \times 10^{-7}`.
+
+A released chapter (``python -m mlpcourse release``) has its glued numbers written into its
+text already, and imports :func:`glue` from here instead of from myst-nb, so that it runs
+where myst-nb is not installed (a student's CI): ``glue(name, value, display=False)`` does
+nothing there, and with ``display=True`` shows the value, as the book's own cell does.
 """
 
 import math
@@ -15,7 +20,18 @@ import numbers
 
 from IPython.display import Markdown
 
-__all__ = ["power_of_ten", "sci"]
+__all__ = ["glue", "power_of_ten", "sci"]
+
+
+def glue(name, variable, display=True):
+    """MyST-NB's ``glue`` for a released chapter, whose text already holds the glued values: shows
+    ``variable`` (IPython's ``display``) when ``display`` is true, and otherwise does nothing."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    if display:
+        from IPython.display import display as show
+
+        show(variable)
 
 
 def power_of_ten(x):
