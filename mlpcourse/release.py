@@ -109,8 +109,22 @@ def _binds_before_solution(code, name):
     return re.search(rf"^[ \t]*{re.escape(name)}\b(\s*,\s*\w+)*\s*(:[^=]*)?=(?!=)", head, re.M) is not None
 
 
-def _optional_code_cell(number):
-    return nbformat.v4.new_code_cell(f"# (optional) code for exercise {number}")
+def _new_cell(kind, text, cell_id):
+    """A new cell with an id made from ``cell_id`` (so that releasing twice gives the same notebook),
+    not random as nbformat's."""
+    cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(text)
+    cell["id"] = re.sub(r"[^A-Za-z0-9_-]", "-", cell_id)[-64:]
+    return cell
+
+
+def _answer_cell(label, number):
+    cell = _new_cell("markdown", written_cell_source(label, number), f"written-{label}")
+    cell.metadata["mlpcore"] = {"written": label}
+    return cell
+
+
+def _optional_code_cell(label, number):
+    return _new_cell("code", f"# (optional) code for exercise {number}", f"code-{label}")
 
 
 def student_version(nb, name="notebook", stem=None):
@@ -143,16 +157,14 @@ def student_version(nb, name="notebook", stem=None):
                         cell.pop("attachments", None)
                         cells.append(cell)
                         first = False
-                    else:
-                        cells.append(nbformat.v4.new_markdown_cell(value))
+                    else:  # text after a solution block, in the same cell
+                        cells.append(_new_cell("markdown", value, f"{cell.get('id', 'cell')}-{len(cells)}"))
                 elif kind == "start":
                     block = value
                     if value in written:
-                        answer = nbformat.v4.new_markdown_cell(written_cell_source(value, number[value]))
-                        answer.metadata["mlpcore"] = {"written": value}
-                        cells.append(answer)
+                        cells.append(_answer_cell(value, number[value]))
                 elif block in had_code:  # the end of a written solution that had code
-                    cells.append(_optional_code_cell(number[block]))
+                    cells.append(_optional_code_cell(block, number[block]))
                     had_code.discard(block)
             continue
         if cell.cell_type != "code":
@@ -178,6 +190,9 @@ def student_version(nb, name="notebook", stem=None):
     if inside:
         raise ValueError(f"{name}: a {{solution-start}} block is never closed by {{solution-end}}")
     nb.cells = _answer_cells_for_every_written_exercise(cells, written, number, had_code)
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):  # cell ids came with nbformat 4.5
+        for cell in nb.cells:
+            cell.pop("id", None)
     nb.metadata["mlpcore"] = {
         "exercises": labels,
         "checked": [e["label"] for e in exercises if e["check"] is not None],
@@ -191,12 +206,10 @@ def _answer_cells_for_every_written_exercise(cells, written, number, had_code):
     answered = {tag(c)[1] for c in cells if c.cell_type == "markdown" and tag(c) and tag(c)[0] == "written"}
     for label in sorted(written - answered):
         at = next(k for k, c in enumerate(cells) if c.cell_type == "markdown" and label in _labels(c)) + 1
-        answer = nbformat.v4.new_markdown_cell(written_cell_source(label, number[label]))
-        answer.metadata["mlpcore"] = {"written": label}
-        cells.insert(at, answer)
+        cells.insert(at, _answer_cell(label, number[label]))
     for label in sorted(had_code):  # code of a written exercise that stood outside its solution block
         at = next(k for k, c in enumerate(cells) if tag(c) == ("written", label)) + 1
-        cells.insert(at, _optional_code_cell(number[label]))
+        cells.insert(at, _optional_code_cell(label, number[label]))
     return cells
 
 
@@ -341,7 +354,7 @@ class BookInfo:
                 if heading:
                     self._titles[path.stem] = heading.group(1)
         stem = docname.rstrip("/").rsplit("/", 1)[-1]
-        return self._titles.get(stem) or stem.replace("_", " ").strip()
+        return self._titles.get(stem) or stem.replace("_", " ").strip().capitalize()
 
     def exercise(self, label):
         """(page stem, number) of exercise ``label`` in the book folder, or None."""

@@ -370,3 +370,21 @@ def test_prose_glue_shows_a_value_only_when_asked(capsys):
     assert capsys.readouterr().out == "1.25\n"
     with pytest.raises(TypeError, match="name must be a string"):
         glue(3, 1.25)
+
+
+def test_release_works_from_chapters_without_solutions(book_released, tmp_path):
+    """An installed course ships the chapters after student_version only (no solutions, no bibliography,
+    no _config.yml beside them): releasing those gives the same notebooks as releasing the book."""
+    released_nbs, out = book_released
+    shipped = tmp_path / "book"
+    shipped.mkdir()
+    for path in CHAPTERS:
+        nb = student_version(nbformat.read(path, 4), path.name)
+        text = nbformat.writes(nb)
+        assert BEGIN not in text and "{solution-start}" not in text
+        leaked = [t for t in solution_tokens(nbformat.read(path, 4)) if t in text or json.dumps(t)[1:-1] in text]
+        assert not leaked, path.name
+        nbformat.write(nb, shipped / path.name)
+    assert main(["release", *(str(shipped / p.name) for p in CHAPTERS), "--out", str(tmp_path / "hw")]) == 0
+    for path in CHAPTERS:
+        assert (tmp_path / "hw" / path.name).read_bytes() == (out / path.name).read_bytes(), path.name
