@@ -358,7 +358,8 @@ def summary(notebooks, seed, rerun, fail_on="not-attempted"):
     out = ["## Homework check", ""]
     statuses = []
     for name, stem, problems, rows in notebooks:
-        out += [f"### {_code(name)} ({cell(stem)})", ""]
+        shown = Path(str(name)).stem == stem  # the file's name says the chapter
+        out += [f"### {_code(name)}" + ("" if shown else f" (chapter {cell(stem)})"), ""]
         out += [f"- ⚠️ {cell(p)}" for p in problems]
         if problems:
             out.append("")
@@ -380,10 +381,13 @@ def summary(notebooks, seed, rerun, fail_on="not-attempted"):
     totals = f"{counts['passed']} passed, {counts['failed']} failed, {counts[NOT_ATTEMPTED]} not attempted"
     if counts[WRITTEN]:
         totals += f", {counts[WRITTEN]} written (graded by hand)"
-    failing = ", ".join(FAILING) + (f", {NOT_ATTEMPTED}" if fail_on == "not-attempted" else "")
+    if fail_on == "not-attempted":
+        red = f"Red until every exercise passes: on {', '.join(FAILING)} and {NOT_ATTEMPTED}"
+    else:
+        red = f"Red on {', '.join(FAILING)}; an exercise {NOT_ATTEMPTED} yet leaves it green"
     command = " ".join(["python -m mlpcourse check --seed", str(seed), *map(shlex.quote, rerun)])
     out += [f"**{totals}**", "",
-            f"The check fails on: {failing} (`--fail-on {fail_on}`).", "",
+            f"{red} (`--fail-on {fail_on}`).", "",
             f"Checked with seed {seed}. To check the same inputs again: {_code(command)}", ""]
     return "\n".join(out)
 

@@ -335,7 +335,11 @@ def test_the_summary_is_a_table_whose_cells_hold_pipes_and_line_breaks():
     assert lines.index("- ⚠️ its metadata differs \\| edited?") < lines.index("| Exercise | Label | Status | Detail |")
     assert "**1 passed, 1 failed, 1 not attempted, 1 written (graded by hand)**" in lines
     assert f"Checked with seed 1234. To check the same inputs again: `python -m mlpcourse check --seed 1234 homework/{CH}.ipynb`" in lines
-    assert "The check fails on: failed, error, timed out, missing (`--fail-on failed`)." in lines
+    assert "Red on failed, error, timed out, missing; an exercise not attempted yet leaves it green (`--fail-on failed`)." in lines
+    assert f"### `homework/{CH}.ipynb`" in lines  # the file's name says the chapter
+    other = ci.summary([("hw/mine.ipynb", CH, [], rows[:1])], 1, ["hw/mine.ipynb"], "not-attempted").splitlines()
+    assert "### `hw/mine.ipynb` (chapter 03\\_activation\\_functions)" in other
+    assert "Red until every exercise passes: on failed, error, timed out, missing and not attempted (`--fail-on not-attempted`)." in other
     # as GitHub renders it: four cells in every row, the pipes and the < inside the detail
     html = MarkdownIt("commonmark").enable("table").render(text)
     body = html.split("<tbody>")[1].split("</tbody>")[0]
