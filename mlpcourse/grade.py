@@ -66,14 +66,27 @@ class ClassRun:
 
 
 def find_submissions(root, chapters):
-    """(students, {(student, chapter): path or None}, problems) for every student folder under ``root``."""
+    """(students, {(student, chapter): path or None}, problems) for every student folder under ``root``.
+    macOS's ``__MACOSX`` folder is no student and its ``._*`` files are no notebooks (a note says they were
+    skipped); a chapter found only as a browser's copy ``<chapter> (1).ipynb`` is graded, with a note."""
     root = Path(root)
     found, problems = {}, []
-    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                      and p.name != notebook.MACOS_FOLDER)
+    if (root / notebook.MACOS_FOLDER).is_dir():
+        problems.append(f"skipped {notebook.MACOS_FOLDER}/: macOS's zip metadata, not a student")
     for student in students:
+        apple = [p for p in student.rglob("*.ipynb") if p.name.startswith("._")]
+        if apple:
+            problems.append(f"{student.name}: skipped {len(apple)} macOS metadata file{'s' * (len(apple) > 1)} "
+                            f"({', '.join(sorted(str(p.relative_to(root)) for p in apple)[:3])}), not notebooks")
         for chapter in chapters:
             paths = notebook.chapter_notebooks(student, chapter)
-            if len(paths) > 1:
+            if paths and paths[0].name != f"{chapter}.ipynb":
+                others = f" ({len(paths)} such copies; graded the latest)" if len(paths) > 1 else ""
+                problems.append(f"{student.name}: no {chapter}.ipynb; graded {paths[0].relative_to(root)}, a "
+                                f"browser's copy of it{others}: rename it to {chapter}.ipynb")
+            elif len(paths) > 1:
                 problems.append(f"{student.name}: {len(paths)} copies of {chapter}.ipynb; graded "
                                 f"{paths[0].relative_to(root)}")
             found[(student.name, chapter)] = paths[0] if paths else None
@@ -81,8 +94,14 @@ def find_submissions(root, chapters):
 
 
 def chapters_present(root):
-    """The course's chapters that occur in at least one submission."""
-    names = {p.stem for p in Path(root).rglob("*.ipynb")}
+    """The course's chapters that occur in at least one submission, as ``<chapter>.ipynb`` or as a
+    browser's copy ``<chapter> (N).ipynb`` (macOS's metadata and hidden folders skipped)."""
+    root = Path(root)
+    names = set()
+    for p in root.rglob("*.ipynb"):
+        if not notebook.is_skipped(p, root):
+            copy = notebook.BROWSER_COPY.match(p.stem)
+            names.add(copy["stem"] if copy else p.stem)
     return [c for c in course.chapters() if c in names]
 
 

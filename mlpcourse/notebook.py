@@ -61,13 +61,32 @@ def check_calls(code):
     return calls
 
 
+MACOS_FOLDER = "__MACOSX"  # what macOS's zip adds: AppleDouble files "._<name>" of every file, no notebooks
+BROWSER_COPY = re.compile(r"^(?P<stem>.+) \((?P<n>\d+)\)$")  # "<stem> (1)": a browser's second download
+
+
+def is_skipped(path, folder):
+    """Whether ``path`` below ``folder`` is never a notebook to check: in a hidden folder (Jupyter's
+    checkpoints), in macOS's ``__MACOSX`` folder, or an AppleDouble file ``._<name>``."""
+    parts = Path(path).relative_to(folder).parts
+    return any(part.startswith(".") or part == MACOS_FOLDER for part in parts)
+
+
 def chapter_notebooks(folder, chapter):
-    """Every ``<chapter>.ipynb`` below ``folder`` at any depth, hidden folders and Jupyter's
-    checkpoints skipped, the shallowest first: the first is the one that is checked or graded."""
+    """Every ``<chapter>.ipynb`` below ``folder`` at any depth (:func:`is_skipped` files left out), the
+    shallowest first: the first is the one that is checked or graded. Where there is none, the copies a
+    browser saved as ``<chapter> (N).ipynb``, the shallowest and then the latest (highest N) first; the
+    caller tells them by their name and asks for the file to be renamed."""
     folder = Path(folder)
-    paths = [p for p in folder.rglob(f"{chapter}.ipynb")
-             if not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(paths, key=lambda p: (len(p.parts), str(p)))
+    paths = [p for p in folder.rglob(f"{chapter}.ipynb") if p.is_file() and not is_skipped(p, folder)]
+    if paths:
+        return sorted(paths, key=lambda p: (len(p.parts), str(p)))
+    copies = []
+    for p in folder.rglob(f"{chapter} (*).ipynb"):
+        match = BROWSER_COPY.match(p.stem)
+        if match and match["stem"] == chapter and p.is_file() and not is_skipped(p, folder):
+            copies.append((len(p.parts), -int(match["n"]), str(p), p))
+    return [p for *_, p in sorted(copies)]
 
 
 class NotACourseNotebook(ValueError):

@@ -17,7 +17,18 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 import mlpcore
 from mlpcourse import course, exercises, submission
 from mlpcourse.__main__ import main
-from mlpcourse.notebook import BEGIN, END, exercise_labels, source, structure, tag, written_answers, written_cell_source
+from mlpcourse.grade import chapters_present, find_submissions
+from mlpcourse.notebook import (
+    BEGIN,
+    END,
+    chapter_notebooks,
+    exercise_labels,
+    source,
+    structure,
+    tag,
+    written_answers,
+    written_cell_source,
+)
 from mlpcourse.prose import glue
 from mlpcourse.release import readable, student_version, toc_chapters
 
@@ -388,3 +399,36 @@ def test_release_works_from_chapters_without_solutions(book_released, tmp_path):
     assert main(["release", *(str(shipped / p.name) for p in CHAPTERS), "--out", str(tmp_path / "hw")]) == 0
     for path in CHAPTERS:
         assert (tmp_path / "hw" / path.name).read_bytes() == (out / path.name).read_bytes(), path.name
+
+
+# finding the notebooks of a class: browsers' copies and macOS's zip metadata ----------------------
+
+
+def test_discovery_grades_a_browser_copy_and_skips_macos_metadata(tmp_path):
+    stem = "06_backprop_chain_rule"
+    root = tmp_path / "submissions"
+    files = [f"alice/{stem} (1).ipynb",  # a browser's second download, the only copy
+             f"bob/{stem}.ipynb", f"bob/{stem} (1).ipynb", f"bob/._{stem}.ipynb",
+             f"carol/hw/{stem} (1).ipynb", f"carol/hw/{stem} (2).ipynb", f"carol/hw/{stem}-copy.ipynb",
+             f"__MACOSX/alice/._{stem} (1).ipynb", f"__MACOSX/bob/._{stem}.ipynb", "__MACOSX/._alice",
+             f"dan/__MACOSX/._{stem}.ipynb", f"dan/.ipynb_checkpoints/{stem}-checkpoint.ipynb"]
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}")
+    students, found, problems = find_submissions(root, [stem])
+    assert students == ["alice", "bob", "carol", "dan"]  # no __MACOSX student
+    assert found == {("alice", stem): root / f"alice/{stem} (1).ipynb", ("bob", stem): root / f"bob/{stem}.ipynb",
+                     ("carol", stem): root / f"carol/hw/{stem} (2).ipynb", ("dan", stem): None}
+    assert "skipped __MACOSX/: macOS's zip metadata, not a student" in problems
+    assert f"alice: no {stem}.ipynb; graded alice/{stem} (1).ipynb, a browser's copy of it: rename it to " \
+           f"{stem}.ipynb" in problems
+    assert any(p.startswith(f"carol: no {stem}.ipynb; graded carol/hw/{stem} (2).ipynb") for p in problems)
+    assert any(p.startswith("bob: skipped 1 macOS metadata file") for p in problems)
+    assert any(p.startswith("dan: skipped 1 macOS metadata file") for p in problems)
+    assert not any(p.startswith("bob: 2 copies") for p in problems)  # bob's own file wins, no note
+    assert len(problems) == 5
+    # check --in uses the same rules
+    assert chapter_notebooks(root / "alice", stem) == [root / f"alice/{stem} (1).ipynb"]
+    assert chapter_notebooks(root / "dan", stem) == []
+    assert chapters_present(root / "alice") == [stem]
+    assert chapters_present(root / "dan") == []
