@@ -92,14 +92,32 @@ def _solution_segments(text, inside):
 def _value_name(label, check_source):
     """The name a value exercise's check reads (``check("<label>", name)``), or None for an
     exercise whose answer is a function (or that has no registered check)."""
-    from .exercises import find
-
     try:
-        if find(label).inputs is not None:
+        from .exercises import find
+    except ImportError:  # the wheel's build hook imports this module without numpy: read the checks' source
+        inputs = _declared_inputs(label)
+    else:
+        try:
+            inputs = find(label).inputs
+        except KeyError:
             return None
-    except KeyError:
+    if inputs is not None:
         return None
     return next((name for lab, name in check_calls(check_source) if lab == label and name), None)
+
+
+def _declared_inputs(label):
+    """What ``@exercise("<label>", inputs=...)`` in ``checks/*.py`` gives as inputs, read from the source:
+    None for a value exercise, the expression's text for a function's, "unknown" for no such check."""
+    for path in sorted((Path(__file__).resolve().parent / "checks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "exercise" and node.args
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value == label):
+                given = [k.value for k in node.keywords if k.arg == "inputs"] + node.args[1:2]
+                if not given or (isinstance(given[0], ast.Constant) and given[0].value is None):
+                    return None
+                return ast.unparse(given[0])
+    return "unknown"
 
 
 def _binds_before_solution(code, name):
