@@ -28,8 +28,8 @@ a released notebook released again comes out the same.
 import ast
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import textwrap
 from ast import literal_eval
 from pathlib import Path
@@ -749,7 +749,9 @@ def release(notebooks, out):
             created = parent
             break
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.release-", dir=out.parent))
+    # not tempfile.mkdtemp: its folder is private (0700), and it becomes ``out``
+    temporary = out.parent / f".{out.name}.release-{os.getpid()}-{secrets.token_hex(4)}"
+    temporary.mkdir()
     try:
         for target, nb in done:
             nbformat.write(nb, str(temporary / target.name))

@@ -301,6 +301,8 @@ def test_release_of_a_stem_from_another_folder(tmp_path):
                             text=True)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (tmp_path / "hw").iterdir()] == ["06_backprop_chain_rule.ipynb"]
+    (tmp_path / "plain").mkdir()  # a folder as the user's umask makes it, not a private temporary one
+    assert (tmp_path / "hw").stat().st_mode == (tmp_path / "plain").stat().st_mode
     # a path, relative to the current folder, into a folder that already holds other files
     (tmp_path / "hw2").mkdir()
     (tmp_path / "hw2" / "notes.txt").write_text("mine")
