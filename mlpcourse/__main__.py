@@ -181,7 +181,7 @@ def _isolation(args):
 def _check(args):
     from .grade import chapters_present
     from .notebook import chapter_notebooks
-    from .statuses import NOT_ATTEMPTED, tally
+    from .statuses import NOT_ATTEMPTED, shown, tally
     from .submission import grade_notebook, new_seed
 
     limits = _limits_of(args)
@@ -220,7 +220,8 @@ def _check(args):
             print(f"  ! {problem}")
         width = max([len(r.exercise) for r in result.rows] + [10])
         for r in result.rows:
-            print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(r.detail) if r.detail else ''}")
+            detail = shown(r.status, r.detail)
+            print(f"  {r.exercise:{width}s}  {r.status}{': ' + _indent(detail) if detail else ''}")
             statuses.append(r.status)
         checked.append((path, chapter, result.problems, result.rows))
     counts = tally(statuses)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import course
-from .statuses import FAILING, NOT_ATTEMPTED, WRITTEN, tally
+from .statuses import FAILING, NOT_ATTEMPTED, WRITTEN, shown, tally
 
 RED_ON = ("failed", "not-attempted")
 
@@ -358,8 +358,8 @@ def summary(notebooks, seed, rerun, fail_on="not-attempted"):
     out = ["## Homework check", ""]
     statuses = []
     for name, stem, problems, rows in notebooks:
-        shown = Path(str(name)).stem == stem  # the file's name says the chapter
-        out += [f"### {_code(name)}" + ("" if shown else f" (chapter {cell(stem)})"), ""]
+        named = Path(str(name)).stem == stem  # the file's name says the chapter
+        out += [f"### {_code(name)}" + ("" if named else f" (chapter {cell(stem)})"), ""]
         out += [f"- ⚠️ {cell(p)}" for p in problems]
         if problems:
             out.append("")
@@ -372,7 +372,7 @@ def summary(notebooks, seed, rerun, fail_on="not-attempted"):
         out += ["| Exercise | Label | Status | Detail |", "| --- | --- | --- | --- |"]
         for r in rows:
             number = chapter.number(r.exercise) if chapter and r.exercise in chapter.exercises else ""
-            lines = (r.detail or "").splitlines() or [""]
+            lines = shown(r.status, r.detail or "").splitlines() or [""]
             detail = lines[0] + (" …" if len(lines) > 1 else "")
             out.append(f"| {number} | {_code(r.exercise)} | {SYMBOLS.get(r.status, '')} {r.status} | {cell(detail)} |")
             statuses.append(r.status)

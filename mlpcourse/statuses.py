@@ -13,7 +13,7 @@
   one is ``not attempted``). It neither passes nor fails.
 """
 
-__all__ = ["STATUSES", "PASSING", "FAILING", "NOT_ATTEMPTED", "WRITTEN", "passes", "tally"]
+__all__ = ["STATUSES", "PASSING", "FAILING", "NOT_ATTEMPTED", "WRITTEN", "passes", "tally", "shown"]
 
 NOT_ATTEMPTED = "not attempted"
 WRITTEN = "written"
@@ -32,3 +32,10 @@ def tally(statuses):
     statuses = list(statuses)
     return {"passed": sum(passes(s) for s in statuses), "failed": sum(s in FAILING for s in statuses),
             NOT_ATTEMPTED: statuses.count(NOT_ATTEMPTED), WRITTEN: statuses.count(WRITTEN)}
+
+
+def shown(status, detail):
+    """The detail as ``check`` shows it: a written answer is not echoed back, only its length."""
+    if status == WRITTEN:
+        return f"graded by hand; your answer has {len(detail.split())} words"
+    return detail
