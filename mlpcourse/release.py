@@ -472,7 +472,7 @@ class _Readable:
 
         def flush():
             if plain:
-                out.append(self.inline("\n".join(plain)))
+                out.append(self.inline("\n".join(plain).strip("\n")))
                 plain.clear()
 
         i = 0
@@ -486,7 +486,7 @@ class _Readable:
                 body = lines[i + 1:j]
                 directive = DIRECTIVE.match(opened["info"].strip())
                 if directive:
-                    out.append(self.directive(directive["name"], directive["arg"].strip(), body))
+                    out.append(self.directive(directive["name"], directive["arg"].strip(), body).strip("\n"))
                 else:  # a code block: verbatim
                     out.append("\n".join(lines[i:j + 1]))
                 i = j + 1
@@ -505,7 +505,8 @@ class _Readable:
             plain.append(line)
             i += 1
         flush()
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
+        # blocks apart by one blank line (a code block's own blank lines stay)
+        return "\n\n".join(part for part in out if part.strip())
 
     @staticmethod
     def math_block(lines):
