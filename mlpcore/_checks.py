@@ -26,26 +26,22 @@ def as_array(value, name, dtype):
     return arr
 
 
+def _number(value, name, kind=numbers.Real, what="a real number"):
+    # True and False are Integral to Python, never a number to the caller
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
 def positive_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = _number(value, name)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be > 0 and finite, got {value}")
     return float(value)
 
 
-def integer(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        limits = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {limits}, got {value}")
-    return int(value)
-
-
 def nonnegative_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = _number(value, name)
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be >= 0 and finite, got {value}")
     return float(value)
@@ -53,8 +49,27 @@ def nonnegative_number(value, name):
 
 def fraction(value, name):
     """A real number in [0, 1), such as a decay rate beta."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = _number(value, name)
     if not 0 <= value < 1:  # nan fails this too
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return float(value)
+
+
+def integer(value, name, low, high=None):
+    value = _number(value, name, numbers.Integral, "an integer")
+    if value < low or (high is not None and value > high):
+        limits = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {limits}, got {value}")
+    return int(value)
+
+
+def gradients_for(net, grads):
+    """``grads``, once checked to hold a gradient of the shape of each of ``net``'s weights and biases
+    (what ``net.gradients`` returns; ``net.step`` and an optimizer's ``step`` take nothing else)."""
+    if not (hasattr(grads, "weights") and hasattr(grads, "biases")):
+        raise TypeError(f"grads must be the Gradients returned by gradients(), got {type(grads).__name__}")
+    for name, params, g in (("weights", net.weights, grads.weights), ("biases", net.biases, grads.biases)):
+        shapes, given = [p.shape for p in params], [np.shape(x) for x in g]
+        if shapes != given:
+            raise ValueError(f"grads.{name} must have shapes {shapes}, got {given}")
+    return grads

@@ -20,6 +20,8 @@ derivatives is a valid subgradient.
 
 import numpy as np
 
+from ._inplace import KERNELS
+
 __all__ = ["Activation", "Softmax", "get", "names", "sigmoid", "softmax"]
 
 
@@ -31,26 +33,26 @@ class Activation:
     ``phi``, where it exists, is f' written through the output,
     :math:`\\phi(f(z)) = f'(z)`, as the backward pass uses it.
 
-    ``f_into(z, out, scratch, **params)`` and ``slope_into(z, a, grad, scratch, **params)``
-    are the in-place forms that :func:`mlpcore.training.fit` runs: the first writes f(z) into
-    ``out``, the second multiplies ``grad`` by f'(z) in place; both may overwrite
-    ``scratch``, and ``slope_into`` may overwrite ``z`` too. They must do the same
-    operations as ``f`` and ``backward`` (the same numbers to the last bit:
-    ``tests/library/test_inplace.py``). Without them, :meth:`forward_into` and
-    :meth:`backward_into` fall back to ``f`` and ``backward``, which give the same
-    numbers through temporary arrays.
+    ``f_into`` and ``slope_into``, optional, are the in-place forms that ``fit`` runs
+    (``mlpcore/_inplace.py`` holds the built-in activations' own and calls them):
+    ``f_into(z, out, scratch, **params)`` writes f(z) into ``out``,
+    ``slope_into(z, a, grad, scratch, **params)`` multiplies ``grad`` by f'(z) in place;
+    both may overwrite ``scratch``, and ``slope_into`` may overwrite ``z`` too. They must
+    do the same operations as ``f`` and ``backward``, so that ``fit`` gives the same
+    numbers to the last bit (``tests/library/test_inplace.py``). Without them ``fit``
+    runs ``f`` and ``backward``, which give those numbers through temporary arrays.
     """
 
     elementwise = True
 
     def __init__(self, name, f, df, phi=None, f_into=None, slope_into=None, **params):
-        self.name, self._f, self._df, self.params = name, f, df, params
-        self._phi, self._f_into, self._slope_into = phi, f_into, slope_into
+        self.name, self._f, self._df, self._phi, self.params = name, f, df, phi, params
+        self.f_into, self.slope_into = f_into, slope_into
 
     @property
     def has_inplace_forms(self):
         """Whether this activation brings its own in-place ``f_into`` and ``slope_into``."""
-        return self._f_into is not None and self._slope_into is not None
+        return self.f_into is not None and self.slope_into is not None
 
     def f(self, z):
         """The activation :math:`a = f(z)`, elementwise: same shape as ``z``."""
@@ -71,25 +73,6 @@ class Activation:
             return grad_a * self._phi(a)
         return grad_a * self.df(z)
 
-    def forward_into(self, z, out, scratch=None):
-        """:meth:`f` of the float array ``z`` written into ``out`` (``scratch``: an array like
-        ``z`` that may be overwritten; without one, ``f`` itself is used)."""
-        if self._f_into is None or scratch is None:
-            out[...] = self.f(z)
-        else:
-            self._f_into(z, out, scratch, **self.params)
-        return out
-
-    def backward_into(self, z, a, grad, scratch=None):
-        """:meth:`backward` in place: ``grad`` becomes dL/dz (``scratch``, and ``z``, may be overwritten)."""
-        if self._slope_into is not None and scratch is not None:
-            self._slope_into(z, a, grad, scratch, **self.params)
-        elif self._phi is not None:
-            grad *= self._phi(a)
-        else:
-            grad *= self.df(z)
-        return grad
-
     def __repr__(self):
         extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"Activation({self.name!r}{extra})"
@@ -98,6 +81,17 @@ class Activation:
 def _as_float(z):
     z = np.asarray(z)
     return z if z.dtype.kind == "f" else z.astype(np.float64)
+
+
+# f(z), elementwise, for each activation -----------------------------------------------------------
+
+
+def _identity(z):
+    return z * 1.0  # a new array, as every other activation gives
+
+
+def _step(z):
+    return np.where(z >= 0, 1.0, 0.0).astype(np.result_type(z, 1.0))
 
 
 def sigmoid(z):
@@ -116,130 +110,81 @@ def sigmoid(z):
     return numerator
 
 
-def _dsigmoid(z):
-    s = sigmoid(z)
-    return s * (1.0 - s)  # sigma' = sigma (1 - sigma)
+def _relu(z):
+    return np.maximum(z, 0.0)
 
 
-def _sigmoid_into(z, out, e):
-    # sigmoid, step by step into out: e = exp(-|z|), then 1 or e over 1 + e
-    np.abs(z, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    np.greater_equal(z, 0.0, out=out, casting="unsafe")  # 1.0 where z >= 0, else 0.0 (z may be nan)
-    np.maximum(out, e, out=out)  # 1 where z >= 0 (there e <= 1), e elsewhere: np.where(z >= 0, 1, e)
-    e += 1.0
-    out /= e
-
-
-def _sigmoid_phi_into(z, a, grad, t):
-    np.subtract(1.0, a, out=t)  # grad * (a * (1 - a))
-    np.multiply(a, t, out=t)
-    grad *= t
-
-
-def _tanh_phi_into(z, a, grad, t):
-    np.square(a, out=t)  # grad * (1 - a**2)
-    np.subtract(1.0, t, out=t)
-    grad *= t
-
-
-def _arctan_slope_into(z, a, grad, t):
-    np.multiply(z, z, out=t)  # grad * (1 / (1 + z * z))
-    t += 1.0
-    np.divide(1.0, t, out=t)
-    grad *= t
-
-
-def _indicator_into(z, out, where_true, elsewhere):
-    # where(z > 0, where_true, elsewhere) into out; where_true may be z itself
-    out[...] = elsewhere
-    np.copyto(out, where_true, where=z > 0)
-
-
-def _prelu_into(z, out, scratch, alpha):
-    np.multiply(z, alpha, out=out)  # where(z > 0, z, alpha * z)
-    np.copyto(out, z, where=z > 0)
-
-
-def _elu_into(z, out, scratch, alpha):
-    np.minimum(z, 0.0, out=out)  # where(z > 0, z, alpha * expm1(min(z, 0)))
-    np.expm1(out, out=out)
-    out *= alpha
-    np.copyto(out, z, where=z > 0)
-
-
-def _elu_slope_into(z, a, grad, t, alpha):
-    np.minimum(z, 0.0, out=t)  # grad * where(z > 0, 1, alpha * exp(min(z, 0)))
-    np.exp(t, out=t)
-    t *= alpha
-    np.copyto(t, 1.0, where=z > 0)
-    grad *= t
-
-
-def _softplus_slope_into(z, a, grad, t):
-    # grad * sigmoid(z), the operations of _sigmoid_into with z as its scratch (z is not needed after)
-    np.greater_equal(z, 0.0, out=t, casting="unsafe")
-    np.abs(z, out=z)
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    np.maximum(t, z, out=t)
-    z += 1.0
-    t /= z
-    grad *= t
-
-
-def _one(z):
-    return np.ones_like(z)
-
-
-def _zero(z):
-    return np.zeros_like(z)
-
-
-def _indicator(z, elsewhere=0.0):
-    return np.where(z > 0, 1.0, elsewhere).astype(np.result_type(z, 1.0))
+def _prelu(z, alpha):
+    return np.where(z > 0, z, alpha * z)
 
 
 def _elu(z, alpha):
     return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
 
-def _delu(z, alpha):
-    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))  # = f(z) + alpha for z < 0
-
-
 def _softplus(z):
     return np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
 
 
-# Everything known about each elementwise activation, in one place: f and f' (the readable
-# forms, which define the numbers), phi(a) = f'(z) where the slope is a function of the output,
-# and the in-place forms that fit runs, each doing the same operations as the readable form.
+# f'(z), elementwise -----------------------------------------------------------------------------------
+
+
+def _indicator(z, elsewhere=0.0):
+    return np.where(z > 0, 1.0, elsewhere).astype(np.result_type(z, 1.0))
+
+
+def _d_identity(z):
+    return np.ones_like(z)
+
+
+def _d_step(z):
+    return np.zeros_like(z)
+
+
+def _d_sigmoid(z):
+    s = sigmoid(z)
+    return s * (1.0 - s)  # sigma' = sigma (1 - sigma)
+
+
+def _d_tanh(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
+def _d_arctan(z):
+    return 1.0 / (1.0 + z * z)
+
+
+def _d_prelu(z, alpha):
+    return _indicator(z, alpha)
+
+
+def _d_elu(z, alpha):
+    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))  # = f(z) + alpha for z < 0
+
+
+# f'(z) as a function of the output a = f(z), where it is one: phi(a) --------------------------------------
+
+
+def _sigmoid_phi(a):
+    return a * (1.0 - a)
+
+
+def _tanh_phi(a):
+    return 1.0 - a**2
+
+
+# Every elementwise activation: f, f' (the readable forms, which define the numbers), phi where
+# it exists, and the default constants. Their in-place forms are in _inplace.KERNELS.
 _ELEMENTWISE = {
-    "identity": dict(f=lambda z: z * 1.0, df=_one,
-                     f_into=lambda z, out, s: np.multiply(z, 1.0, out=out),
-                     slope_into=lambda z, a, grad, t: None),  # grad * 1 is grad
-    "step": dict(f=lambda z: np.where(z >= 0, 1.0, 0.0).astype(np.result_type(z, 1.0)), df=_zero,
-                 f_into=lambda z, out, s: np.greater_equal(z, 0.0, out=out, casting="unsafe"),
-                 slope_into=lambda z, a, grad, t: np.multiply(grad, 0.0, out=grad)),  # grad * 0
-    "sigmoid": dict(f=sigmoid, df=_dsigmoid, phi=lambda a: a * (1.0 - a),
-                    f_into=_sigmoid_into, slope_into=_sigmoid_phi_into),
-    "tanh": dict(f=np.tanh, df=lambda z: 1.0 - np.tanh(z) ** 2, phi=lambda a: 1.0 - a**2,
-                 f_into=lambda z, out, s: np.tanh(z, out=out), slope_into=_tanh_phi_into),
-    "arctan": dict(f=np.arctan, df=lambda z: 1.0 / (1.0 + z * z),
-                   f_into=lambda z, out, s: np.arctan(z, out=out), slope_into=_arctan_slope_into),
-    "relu": dict(f=lambda z: np.maximum(z, 0.0), df=_indicator,
-                 f_into=lambda z, out, s: np.maximum(z, 0.0, out=out),
-                 slope_into=lambda z, a, grad, t: (_indicator_into(z, t, 1.0, 0.0), np.multiply(grad, t, out=grad))),
-    "prelu": dict(f=lambda z, alpha: np.where(z > 0, z, alpha * z), df=lambda z, alpha: _indicator(z, alpha),
-                  f_into=_prelu_into,
-                  slope_into=lambda z, a, grad, t, alpha: (_indicator_into(z, t, 1.0, alpha),
-                                                           np.multiply(grad, t, out=grad)),
-                  params={"alpha": 0.25}),
-    "elu": dict(f=_elu, df=_delu, f_into=_elu_into, slope_into=_elu_slope_into, params={"alpha": 1.0}),
-    "softplus": dict(f=_softplus, df=sigmoid,  # d/dz log(1 + e^z) = sigma(z)
-                     f_into=lambda z, out, s: np.logaddexp(0.0, z, out=out), slope_into=_softplus_slope_into),
+    "identity": dict(f=_identity, df=_d_identity),
+    "step": dict(f=_step, df=_d_step),
+    "sigmoid": dict(f=sigmoid, df=_d_sigmoid, phi=_sigmoid_phi),
+    "tanh": dict(f=np.tanh, df=_d_tanh, phi=_tanh_phi),
+    "arctan": dict(f=np.arctan, df=_d_arctan),
+    "relu": dict(f=_relu, df=_indicator),
+    "prelu": dict(f=_prelu, df=_d_prelu, params={"alpha": 0.25}),
+    "elu": dict(f=_elu, df=_d_elu, params={"alpha": 1.0}),
+    "softplus": dict(f=_softplus, df=sigmoid),  # d/dz log(1 + e^z) = sigma(z)
 }
 _ALIASES = {"logistic": "sigmoid"}
 
@@ -277,11 +222,6 @@ class Softmax(Activation):
         """Vector-Jacobian product: dL/dz_j = a_j (dL/da_j - sum_i dL/da_i a_i)."""
         return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
 
-    def backward_into(self, z, a, grad, scratch=None):
-        """:meth:`backward` written into ``grad`` (the Jacobian is not diagonal: no slope to multiply by)."""
-        grad[...] = self.backward(z, a, grad)
-        return grad
-
 
 def names():
     """All valid activation names, aliases included."""
@@ -309,4 +249,4 @@ def get(name, **params):
     unknown = set(params) - set(defaults)
     if unknown:
         raise TypeError(f"activation {key!r} takes parameters {sorted(defaults) or 'none'}, got {sorted(unknown)}")
-    return Activation(key, **spec, **{**defaults, **params})
+    return Activation(key, **spec, **KERNELS.get(key, {}), **{**defaults, **params})

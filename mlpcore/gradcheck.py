@@ -74,7 +74,7 @@ def numerical_gradients(net, X, Y, h=1e-5, order=2):
     ``order`` is 2 (the classic two-point formula) or 4 (the five-point
     stencil). The network is left exactly as it was.
     """
-    X, Y = net._batch(X, Y)
+    X, Y = net.check_batch(X, Y)
     loss = lambda _: net.loss(X, Y)  # noqa: E731  (the parameter is nudged in place, inside net)
     return Gradients([numerical_gradient(loss, W, h, order) for W in net.weights],
                      [numerical_gradient(loss, b, h, order) for b in net.biases])

@@ -5,9 +5,11 @@ output. ``f`` returns the loss (a float), ``df`` the gradient dL/dY_hat (shape
 ``(N, K)``, the 1/N included).
 
 The two cross-entropies are paired with the output activation they are meant
-for (softmax, sigmoid). For such a pair the network never forms log(Y_hat):
-``f_logits`` and ``delta_logits`` work from the output pre-activation Z, which
-stays finite for any Z, and give the well-known output delta (Y_hat - Y) / N.
+for (softmax, sigmoid), and they take the logits: the network never forms
+log(Y_hat), since ``f_logits`` and ``delta_logits`` work from the output
+pre-activation Z, which stays finite for any Z, and give the well-known output
+delta (Y_hat - Y) / N. Each loss checks its own targets (``check_targets``):
+cross-entropy wants one-hot rows, binary cross-entropy values in [0, 1].
 
 Example
 -------
@@ -28,13 +30,51 @@ _TINY = np.finfo(np.float64).tiny
 
 
 class Loss:
-    """A loss: ``f(Y, Y_hat)``, ``df(Y, Y_hat)`` and, for a cross-entropy, the
-    name of its output activation and the forms that take the logits Z."""
+    """A loss: its value ``f(Y, Y_hat)`` and gradient ``df(Y, Y_hat)``, the targets it accepts,
+    and, for a loss on the logits, the forms that take the output pre-activation Z.
 
-    def __init__(self, name, f, df, output_activation=None, f_logits=None, delta_logits=None, both_logits=None):
-        self.name, self._f, self._df = name, f, df
+    Parameters
+    ----------
+    name : str
+    f, df : functions of ``(Y, Y_hat)``, both of shape ``(N, K)``
+        The loss averaged over the N samples (a number) and its gradient dL/dY_hat (the 1/N included).
+    targets : function of ``Y``, optional
+        Checks the targets and raises a ValueError that says what Y must be and what came
+        ("Y must be one-hot for loss='cross_entropy' ..."); the network calls it on every
+        batch (:meth:`check_targets`). None: any finite Y of the right shape.
+    output_activation : str, optional
+        The output activation the loss needs (the network refuses any other), or None for any.
+    f_logits, delta_logits : functions of ``(Y, Z)``, optional
+        The loss and dL/dZ computed from the output pre-activation Z of ``output_activation``,
+        which must then be given: a loss with these :attr:`takes_logits`, and the network
+        uses them instead of ``f`` and the chain rule through the output activation.
+    value_and_delta_logits : function of ``(Y, Z)``, optional
+        Both at once, sharing their work (the same numbers as the two apart).
+    """
+
+    def __init__(self, name, f, df, targets=None, output_activation=None, f_logits=None, delta_logits=None,
+                 value_and_delta_logits=None):
+        if (f_logits is None) != (delta_logits is None):
+            raise TypeError(f"loss {name!r} needs both f_logits and delta_logits, or neither")
+        if f_logits is not None and output_activation is None:
+            raise TypeError(f"loss {name!r} takes the logits, so it needs the output_activation they are the "
+                            "pre-activation of")
+        if value_and_delta_logits is not None and f_logits is None:
+            raise TypeError(f"loss {name!r} has value_and_delta_logits without f_logits and delta_logits")
+        self.name, self._f, self._df, self._targets = name, f, df, targets
         self.output_activation = output_activation  # required output activation, or None for any
-        self._f_logits, self._delta_logits, self._both_logits = f_logits, delta_logits, both_logits
+        self._f_logits, self._delta_logits, self._both_logits = f_logits, delta_logits, value_and_delta_logits
+
+    @property
+    def takes_logits(self):
+        """Whether the network computes this loss and its output delta from Z^L (:meth:`f_logits`,
+        :meth:`delta_logits`) rather than from Y_hat."""
+        return self._f_logits is not None
+
+    def check_targets(self, Y):
+        """Raise a ValueError unless this loss accepts the targets ``Y`` (shape ``(N, K)``)."""
+        if self._targets is not None:
+            self._targets(np.asarray(Y))
 
     def f(self, Y, Y_hat):
         """The loss :math:`\\mathcal L(Y, \\hat Y)`, a float; ``Y`` and ``Y_hat`` of shape ``(N, K)`` (or ``(K,)``)."""
@@ -45,15 +85,15 @@ class Loss:
         return self._df(*_pair(Y, Y_hat))
 
     def f_logits(self, Y, Z):
-        """The loss computed from the output pre-activation Z (cross-entropies only)."""
+        """The loss computed from the output pre-activation Z (a loss that :attr:`takes_logits`)."""
         return float(self._f_logits(*_pair(Y, Z)))
 
     def delta_logits(self, Y, Z):
-        """dL/dZ at the output, computed from Z (cross-entropies only)."""
+        """dL/dZ at the output, computed from Z (a loss that :attr:`takes_logits`)."""
         return self._delta_logits(*_pair(Y, Z))
 
     def value_and_delta_logits(self, Y, Z):
-        """``(f_logits(Y, Z), delta_logits(Y, Z))``, the same numbers, sharing their work."""
+        """``(f_logits(Y, Z), delta_logits(Y, Z))``, the same numbers, sharing their work where the loss can."""
         Y, Z = _pair(Y, Z)
         if self._both_logits is not None:
             value, delta = self._both_logits(Y, Z)
@@ -146,11 +186,29 @@ def _bce_delta(Y, Z):
     return (sigmoid(Z) - Y) / len(Y)
 
 
+# the targets each cross-entropy accepts
+
+
+def _one_hot(Y):
+    rows = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
+    if not rows.all():
+        row = int(np.argmin(rows))
+        raise ValueError(f"Y must be one-hot for loss='cross_entropy' (one 1 per row), got row {row}: {Y[row]}")
+
+
+def _unit_interval(Y):
+    if not np.all((Y >= 0) & (Y <= 1)):
+        raise ValueError("Y must lie in [0, 1] for loss='binary_cross_entropy', "
+                         f"got values from {Y.min()} to {Y.max()}")
+
+
 _LOSSES = {
     "mse": Loss("mse", _mse, _dmse),
     "squared_error": Loss("squared_error", _se, _dse),
-    "cross_entropy": Loss("cross_entropy", _ce, _dce, "softmax", _ce_logits, _ce_delta, _ce_both),
-    "binary_cross_entropy": Loss("binary_cross_entropy", _bce, _dbce, "sigmoid", _bce_logits, _bce_delta),
+    "cross_entropy": Loss("cross_entropy", _ce, _dce, targets=_one_hot, output_activation="softmax",
+                          f_logits=_ce_logits, delta_logits=_ce_delta, value_and_delta_logits=_ce_both),
+    "binary_cross_entropy": Loss("binary_cross_entropy", _bce, _dbce, targets=_unit_interval,
+                                 output_activation="sigmoid", f_logits=_bce_logits, delta_logits=_bce_delta),
 }
 
 

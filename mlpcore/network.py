@@ -37,7 +37,7 @@ Example
 import numpy as np
 
 from . import _npz, activations, losses
-from ._checks import as_array, integer, positive_number
+from ._checks import as_array, gradients_for, integer, positive_number
 
 __all__ = ["MLP", "Layers", "Gradients", "ForwardPass", "flatten", "assign_flat"]
 
@@ -166,8 +166,9 @@ class MLP:
         """Number of weights and biases, :math:`\\sum_l n_l (n_{l-1} + 1)`."""
         return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
 
-    def f(self, l):
-        """The activation of layer l."""
+    def activation_of(self, l):
+        """The activation (an :class:`~mlpcore.activations.Activation`) of layer l: ``activation``
+        for the hidden layers, ``output_activation`` for layer L."""
         return self.output_activation if l == self.L else self.activation
 
     def __repr__(self):
@@ -188,7 +189,7 @@ class MLP:
         for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
             Z = A @ W.T  # z^l = W^l a^{l-1} + b^l, one row per sample
             Z += b
-            A = self.f(l).f(Z)  # a^l = f(z^l)
+            A = self.activation_of(l).f(Z)  # a^l = f(z^l)
             z.append(Z)
             a.append(A)
         return ForwardPass(z, a)
@@ -201,29 +202,23 @@ class MLP:
 
     def loss(self, X, Y):
         """The loss L averaged over the samples (a float)."""
-        X, Y = self._batch(X, Y)
-        return self._loss_of(self._forward_pass(X), Y)
-
-    def _loss_of(self, fp, Y):
-        if self._fused:  # cross-entropy from the logits: finite for any Z^L
+        X, Y = self.check_batch(X, Y)
+        fp = self._forward_pass(X)
+        if self.loss_fn.takes_logits:  # cross-entropy from the logits: finite for any Z^L
             return self.loss_fn.f_logits(Y, fp.z[self.L])
         return self.loss_fn.f(Y, fp.a[self.L])
-
-    @property
-    def _fused(self):
-        return self.loss_fn.output_activation is not None
 
     # backward pass ----------------------------------------------------------------
     def gradients(self, X, Y):
         """dL/dW^l and dL/db^l for every layer, by backpropagation (a :class:`Gradients`)."""
-        X, Y = self._batch(X, Y)
+        X, Y = self.check_batch(X, Y)
         return self.backward(self._forward_pass(X), Y)
 
     def backward(self, fp, Y):
         """Backpropagate from a stored forward pass ``fp`` with targets Y of shape (N, n_L)."""
         L = self.L
         # output delta: Delta^L = dL/dZ^L
-        if self._fused:
+        if self.loss_fn.takes_logits:
             delta = self.loss_fn.delta_logits(Y, fp.z[L])  # (Y_hat - Y) / N
         else:
             delta = self.output_activation.backward(fp.z[L], fp.a[L], self.loss_fn.df(Y, fp.a[L]))
@@ -238,25 +233,21 @@ class MLP:
             nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # dL/dW^l = (Delta^l)^T A^{l-1}
             nabla_b[l - 1] = delta.sum(axis=0)  # dL/db^l = sum over samples of Delta^l
             if l > 1:  # apply the chain rule: Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1})
-                delta = self.f(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
+                delta = self.activation_of(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
         return Gradients(nabla_w, nabla_b, deltas)
 
     def step(self, grads, lr):
         """Plain gradient descent: W^l <- W^l - lr dL/dW^l, b^l <- b^l - lr dL/db^l."""
         lr = positive_number(lr, "lr")
-        if not isinstance(grads, Gradients):
-            raise TypeError(f"grads must be the Gradients returned by gradients(), got {type(grads).__name__}")
-        for name, params, g in (("weights", self.weights, grads.weights), ("biases", self.biases, grads.biases)):
-            shapes, given = [p.shape for p in params], [np.shape(x) for x in g]
-            if shapes != given:
-                raise ValueError(f"grads.{name} must have shapes {shapes}, got {given}")
+        gradients_for(self, grads)
         for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
             for p, dp in zip(params, g):
                 p -= lr * dp
 
     def fit(self, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
-        """Train by gradient descent (``lr=``) or with an optimizer of :mod:`mlpcore.optimizers`
-        (``optimizer=``); see :func:`mlpcore.training.fit`."""
+        """Train in place by gradient descent (``lr=``) or with an optimizer of :mod:`mlpcore.optimizers`
+        (``optimizer=``) and return a :class:`~mlpcore.training.History`; the arguments are
+        those of :func:`mlpcore.training.fit`, which runs the loop."""
         from .training import fit
 
         return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -272,7 +263,19 @@ class MLP:
         return new
 
     def save(self, path):
-        """Save architecture and parameters to a plain ``.npz`` file (no pickles; see :mod:`mlpcore.io`)."""
+        """Save architecture and parameters to a plain ``.npz`` file, rebuilt by :meth:`load`.
+
+        The file holds numbers and strings only: the layer sizes, the names and constants
+        of the activations, the loss's name, the dtype, and the arrays ``W1, b1, ..., WL, bL``.
+        :meth:`load` reads it with ``allow_pickle=False``, so a file cannot run code.
+
+        >>> import mlpcore, tempfile, os
+        >>> net = mlpcore.MLP([2, 3, 1], seed=1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+        >>> net.save(path)
+        >>> bool((mlpcore.MLP.load(path).weights[1] == net.weights[1]).all())
+        True
+        """
         spec = lambda act: {"name": act.name, "params": act.params}  # noqa: E731
         meta = {"sizes": list(self.sizes), "activation": spec(self.activation),
                 "output_activation": spec(self.output_activation), "loss": self.loss_fn.name,
@@ -298,6 +301,22 @@ class MLP:
         return net
 
     # input checks -----------------------------------------------------------------
+    def check_batch(self, X, Y):
+        """``(X, Y)`` as 2-D arrays of the network's dtype, once checked: X of shape (N, n_0) (or one
+        sample (n_0,)), Y of shape (N, n_L), both finite, and Y what the loss accepts
+        (:meth:`~mlpcore.losses.Loss.check_targets`). A ValueError or TypeError names what is wrong.
+        ``loss``, ``gradients`` and ``fit`` begin with it."""
+        X, single = self._inputs(X)
+        Y = as_array(Y, "Y", self.dtype)
+        nL = self.sizes[-1]
+        if single and Y.ndim == 1:
+            Y = Y[None, :]
+        if Y.shape != (X.shape[0], nL):
+            N = X.shape[0]
+            raise ValueError(f"Y must have shape ({N}, {nL}) to match X of {N} samples, got {Y.shape}")
+        self.loss_fn.check_targets(Y)
+        return X, Y
+
     def _inputs(self, X):
         X = as_array(X, "X", self.dtype)
         n0 = self.sizes[0]
@@ -309,24 +328,6 @@ class MLP:
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one sample, got 0")
         return X, False
-
-    def _batch(self, X, Y):
-        X, single = self._inputs(X)
-        Y = as_array(Y, "Y", self.dtype)
-        nL = self.sizes[-1]
-        if single and Y.ndim == 1:
-            Y = Y[None, :]
-        if Y.shape != (X.shape[0], nL):
-            N = X.shape[0]
-            raise ValueError(f"Y must have shape ({N}, {nL}) to match X of {N} samples, got {Y.shape}")
-        if self.loss_fn.name == "cross_entropy":
-            if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
-                row = int(np.argmax(~(np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1))))
-                raise ValueError(f"Y must be one-hot for loss='cross_entropy' (one 1 per row), got row {row}: {Y[row]}")
-        if self.loss_fn.name == "binary_cross_entropy" and not np.all((Y >= 0) & (Y <= 1)):
-            raise ValueError("Y must lie in [0, 1] for loss='binary_cross_entropy', "
-                             f"got values from {Y.min()} to {Y.max()}")
-        return X, Y
 
 
 def flatten(p):

@@ -32,9 +32,11 @@ Example
 True
 """
 
+import inspect
+
 import numpy as np
 
-from ._checks import fraction, nonnegative_number, positive_number
+from ._checks import fraction, gradients_for, nonnegative_number, positive_number
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam"]
 
@@ -46,6 +48,14 @@ class Optimizer:
     of ``net.gradients(X, Y)``; ``fit`` does the same on each batch, in its buffers.
     ``t`` counts the steps taken; ``state[("weights", l)]`` and ``state[("biases", l)]``
     hold the arrays each rule keeps for :math:`W^l` and :math:`b^l`.
+
+    A new rule is a subclass that stores each argument of its constructor under its
+    own name (``repr`` shows them) and defines :meth:`update`, the rule for one
+    parameter array; it keeps its state in :meth:`state_for` and reads the gradient
+    through :meth:`gradient_with_decay`. ``step`` and ``fit`` call, per batch,
+    :meth:`bind` (the first time), :meth:`begin_step`, then :meth:`update` for every
+    :math:`W^l` and :math:`b^l`: the same calls on the same numbers, so the two agree
+    to the last bit.
     """
 
     def __init__(self, lr, weight_decay=0.0):
@@ -59,19 +69,15 @@ class Optimizer:
 
     def step(self, net, grads):
         """One update of every weight and bias of ``net`` from ``grads``."""
-        if not (hasattr(grads, "weights") and hasattr(grads, "biases")):
-            raise TypeError(f"grads must be the Gradients returned by gradients(), got {type(grads).__name__}")
-        for name, params, g in (("weights", net.weights, grads.weights), ("biases", net.biases, grads.biases)):
-            shapes, given = [p.shape for p in params], [np.shape(x) for x in g]
-            if shapes != given:
-                raise ValueError(f"grads.{name} must have shapes {shapes}, got {given}")
-        self._bind(net)
-        self._count()
+        gradients_for(net, grads)
+        self.bind(net)
+        self.begin_step()
         for l in range(1, net.L + 1):
-            self._update(("weights", l), net.weights[l], grads.weights[l])
-            self._update(("biases", l), net.biases[l], grads.biases[l])
+            self.update(("weights", l), net.weights[l], grads.weights[l])
+            self.update(("biases", l), net.biases[l], grads.biases[l])
 
-    def _bind(self, net):
+    def bind(self, net):
+        """Make the state this optimizer's for ``net``; a ValueError if it holds another network's."""
         # the state belongs to one network: its own parameter arrays, which never change identity
         params = [*net.weights, *net.biases]
         if self._params is None:
@@ -80,20 +86,31 @@ class Optimizer:
             raise ValueError(f"this {type(self).__name__} holds the state of another network; "
                              "use a new optimizer for each network, or call reset() first")
 
-    def _count(self):
+    def begin_step(self):
+        """Count step ``t``, before the updates of every parameter with one batch's gradients."""
         self.t += 1
 
-    def _gradient(self, key, p, dp):
-        # nabla_t: the gradient, plus omega * W for the weights (the gradient of omega/2 ||W||^2)
-        return dp + self.weight_decay * p if self.weight_decay and key[0] == "weights" else dp
+    def update(self, key, p, grad):
+        """The rule for one parameter array: change ``p`` (the array ``key``, ``("weights", l)`` or
+        ``("biases", l)``) in place, from its gradient ``grad``, which it must leave as it is."""
+        raise NotImplementedError(f"{type(self).__name__} must define update(key, p, grad)")
 
-    def _zeros(self, key, p, n):
+    def gradient_with_decay(self, key, p, grad):
+        """:math:`\\nabla_t`: ``grad``, plus :math:`\\omega\\,` ``p`` for a weight (the gradient of
+        :math:`\\frac\\omega2 \\lVert W \\rVert^2`); ``grad`` itself without weight decay."""
+        return grad + self.weight_decay * p if self.weight_decay and key[0] == "weights" else grad
+
+    def state_for(self, key, p, n):
+        """The ``n`` arrays this rule keeps for the parameter ``key`` (of ``p``'s shape and dtype),
+        zeros until its first update."""
         if key not in self.state:
             self.state[key] = [np.zeros_like(p) for _ in range(n)]
         return self.state[key]
 
     def __repr__(self):
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._args)
+        # the constructor's arguments, each read from the attribute of its name
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in names if hasattr(self, k))
         return f"{type(self).__name__}({args})"
 
 
@@ -112,10 +129,9 @@ class SGD(Optimizer):
         :math:`\omega`; 0 makes this ``fit(lr=...)``'s update, bit for bit.
     """
 
-    _args = ("lr", "weight_decay")
-
-    def _update(self, key, p, dp):
-        p -= self.lr * self._gradient(key, p, dp)
+    def update(self, key, p, grad):
+        """:math:`\\theta \\leftarrow \\theta - \\eta\\, \\nabla_t`."""
+        p -= self.lr * self.gradient_with_decay(key, p, grad)
 
 
 class Momentum(Optimizer):
@@ -139,16 +155,15 @@ class Momentum(Optimizer):
         :math:`\omega`.
     """
 
-    _args = ("lr", "beta", "weight_decay")
-
     def __init__(self, lr, beta=0.9, weight_decay=0.0):
         self.beta = fraction(beta, "beta")
         super().__init__(lr, weight_decay)
 
-    def _update(self, key, p, dp):
-        (v,) = self._zeros(key, p, 1)
+    def update(self, key, p, grad):
+        """:math:`v \\leftarrow \\beta v + \\nabla_t`, then :math:`\\theta \\leftarrow \\theta - \\eta\\, v`."""
+        (v,) = self.state_for(key, p, 1)
         v *= self.beta
-        v += self._gradient(key, p, dp)  # v <- beta v + nabla
+        v += self.gradient_with_decay(key, p, grad)  # v <- beta v + nabla
         p -= self.lr * v
 
 
@@ -182,16 +197,15 @@ class Adam(Optimizer):
         :math:`\omega`.
     """
 
-    _args = ("lr", "beta1", "beta2", "eps", "weight_decay")
-
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         self.beta1, self.beta2 = fraction(beta1, "beta1"), fraction(beta2, "beta2")
         self.eps = positive_number(eps, "eps")
         super().__init__(lr, weight_decay)
 
-    def _update(self, key, p, dp):
-        m, s = self._zeros(key, p, 2)
-        nabla = self._gradient(key, p, dp)
+    def update(self, key, p, grad):
+        """The two running means, their bias corrections, and the step."""
+        m, s = self.state_for(key, p, 2)
+        nabla = self.gradient_with_decay(key, p, grad)
         m *= self.beta1
         m += (1 - self.beta1) * nabla  # m <- beta1 m + (1 - beta1) nabla
         s *= self.beta2

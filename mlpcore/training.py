@@ -49,7 +49,8 @@ class History:
 
 
 def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
-    """Train ``net`` in place by gradient descent and return a :class:`History`.
+    """Train ``net`` in place by gradient descent and return a :class:`History`: the loop that
+    ``net.fit(X, Y, ...)`` runs, with the same arguments.
 
     Parameters
     ----------
@@ -66,7 +67,7 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
     progress : bool
         Show a tqdm progress bar over the epochs (off by default, so that
         notebook outputs stay deterministic).
-    optimizer : an optimizer of :mod:`mlpcore.optimizers`, optional
+    optimizer : an :class:`~mlpcore.optimizers.Optimizer` (SGD, Momentum, Adam or a subclass), optional
         Its update instead of plain gradient descent (``optimizer=SGD(lr)`` is
         ``lr=lr``, bit for bit). It keeps its state between calls of ``fit`` on
         the same network, so that two calls train as one.
@@ -77,7 +78,7 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
         When the loss or the parameters stop being finite; the message names
         the epoch and suggests a smaller learning rate.
     """
-    X, Y = net._batch(X, Y)
+    X, Y = net.check_batch(X, Y)
     N = X.shape[0]
     epochs = integer(epochs, "epochs", 1)
     if (lr is None) == (optimizer is None):
@@ -87,13 +88,13 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
     if optimizer is None:
         lr = positive_number(lr, "lr")
     elif not isinstance(optimizer, Optimizer):
-        raise TypeError("optimizer must be one of mlpcore.optimizers (SGD, Momentum, Adam), "
+        raise TypeError("optimizer must be an mlpcore.optimizers.Optimizer (SGD, Momentum, Adam or a subclass), "
                         f"got {type(optimizer).__name__}")
     batch_size = N if batch_size is None else integer(batch_size, "batch_size", 1, N)
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     if optimizer is not None:
-        optimizer._bind(net)  # refuses an optimizer that holds another network's state
+        optimizer.bind(net)  # refuses an optimizer that holds another network's state
         lr = optimizer.lr  # for the message of a divergence
     rng = np.random.default_rng(seed)
     step = InPlaceStep(net, batch_size)  # net.gradients + net.step, in arrays allocated once

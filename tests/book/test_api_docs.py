@@ -2,11 +2,13 @@
 
 import importlib
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
-           "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcore.io", "mlpcourse", "mlpcourse.exercises",
+           "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcourse", "mlpcourse.exercises",
            "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.submission", "mlpcourse.statuses", "mlpcourse.notebook", "mlpcourse.gradebook", "mlpcourse.ci",
            "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose"]
 
@@ -29,3 +31,9 @@ def test_public_names_are_documented(name):
     assert inspect.getdoc(module), f"{name} has no module docstring"
     missing = [n for n, obj in public(module) if not inspect.getdoc(obj)]
     assert not missing, f"{name}: undocumented public names {missing}"
+
+
+def test_the_api_page_documents_each_module_of_mlpcore_and_no_other():
+    page = (Path(__file__).resolve().parents[2] / "book" / "api.md").read_text()
+    documented = re.findall(r"^\.\. automodule:: (mlpcore(?:\.\w+)?)\s*$", page, re.M)
+    assert documented == [m for m in MODULES if m == "mlpcore" or m.startswith("mlpcore.")]

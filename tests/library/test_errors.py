@@ -149,3 +149,18 @@ def test_large_finite_inputs_are_not_mistaken_for_infinite():
     np.testing.assert_array_equal(as_array(big, "X", np.float64), big)
     with pytest.raises(ValueError, match=r"X must be finite, got -inf at index \(2, 0\)"):
         as_array(np.vstack([big[:2], [[-np.inf, 1e308]]]), "X", np.float64)
+
+
+def test_the_rarer_mistakes_are_named_too():
+    net = mlpcore.MLP([2, 3, 1])
+    with pytest.raises(TypeError, match=r"X must be a numeric array, got list \("):
+        net.forward([[0.0, 1.0], [2.0]])  # a ragged list
+    with pytest.raises(ValueError, match="X must hold at least one sample, got 0"):
+        net.forward(np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="weights index must be an integer layer number, got str"):
+        net.weights["1"]
+    with pytest.raises(TypeError, match=r"softmax takes no parameters, got \['alpha'\]"):
+        mlpcore.activations.get("softmax", alpha=1.0)
+    with pytest.raises(TypeError, match="loss must be a name .str. or a Loss, got int"):
+        mlpcore.losses.get(2)
+    assert mlpcore.losses.get("mse").f([1.0, 2.0], [1.0, 4.0]) == 2.0  # one sample, as a 1-D pair

@@ -118,7 +118,20 @@ def test_a_new_activation_without_in_place_forms_gives_the_same_bits():
 
 @pytest.mark.parametrize("name", HIDDEN)
 def test_every_builtin_activation_has_its_in_place_forms(name):
-    assert activations.get(name).has_inplace_forms, f"{name} has no f_into and slope_into in activations.py"
+    act = activations.get(name)
+    assert act.name in _inplace.KERNELS, f"{name} has no entry in _inplace.KERNELS"
+    assert act.has_inplace_forms and act.f_into is _inplace.KERNELS[act.name]["f_into"], name
+
+
+def test_the_output_layer_and_an_activation_without_scratch_run_the_readable_forms():
+    z = np.array([[-1.0, 0.5, 2.0], [3.0, -2.0, 0.0]])
+    grad = np.array([[0.3, -1.0, 2.0], [1.0, 0.5, -0.25]])
+    softmax, tanh = activations.get("softmax"), activations.get("tanh")
+    assert not softmax.has_inplace_forms
+    np.testing.assert_array_equal(_inplace.forward_into(softmax, z, np.empty_like(z)), softmax.f(z))
+    a = tanh.f(z)
+    np.testing.assert_array_equal(_inplace.forward_into(tanh, z, np.empty_like(z)), a)
+    np.testing.assert_array_equal(_inplace.backward_into(tanh, z, a, grad.copy()), tanh.backward(z, a, grad))
 
 
 EDGES = [-np.inf, -1000.0, -745.2, -40.0, -1.5, -1e-300, -0.0, 0.0, 1e-300, 0.7, 3.0, 40.0, 1000.0, np.inf, np.nan]
@@ -132,11 +145,11 @@ def test_in_place_forms_give_the_readable_numbers_at_the_edges(name, dtype):
         z = np.array(EDGES, dtype=dtype).reshape(3, 5)
         grad = np.random.default_rng(0).normal(size=z.shape).astype(dtype)
         a = act.f(z)
-        out = act.forward_into(z, np.empty_like(z), np.empty_like(z))
+        out = _inplace.forward_into(act, z, np.empty_like(z), np.empty_like(z))
         np.testing.assert_array_equal(out, a)
         assert out.dtype == a.dtype
         expected = act.backward(z, a, grad)
-        got = act.backward_into(z.copy(), a, grad.copy(), np.empty_like(z))
+        got = _inplace.backward_into(act, z.copy(), a, grad.copy(), np.empty_like(z))
         np.testing.assert_array_equal(got, expected)
         assert got.dtype == expected.dtype
 

@@ -312,9 +312,10 @@ def test_constructors_reject_bad_arguments(make, kwargs, error, message):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"optimizer": "adam"}, TypeError, r"optimizer must be one of mlpcore.optimizers \(SGD, Momentum, Adam\), got str"),
-    ({"optimizer": object()}, TypeError, r"optimizer must be one of mlpcore.optimizers .*got object"),
-    ({"optimizer": optimizers.SGD}, TypeError, r"optimizer must be one of mlpcore.optimizers .*got type"),
+    ({"optimizer": "adam"}, TypeError,
+     r"optimizer must be an mlpcore.optimizers.Optimizer \(SGD, Momentum, Adam or a subclass\), got str"),
+    ({"optimizer": object()}, TypeError, r"optimizer must be an mlpcore.optimizers.Optimizer .*got object"),
+    ({"optimizer": optimizers.SGD}, TypeError, r"optimizer must be an mlpcore.optimizers.Optimizer .*got type"),
     ({"optimizer": optimizers.Adam(), "lr": 0.1}, TypeError, r"fit needs exactly one of lr .* and optimizer .*got both"),
     ({}, TypeError, r"fit needs exactly one of lr \(plain gradient descent\) and optimizer \(mlpcore.optimizers\), got neither"),
 ])
