@@ -154,6 +154,10 @@ def _d_arctan(z):
     return 1.0 / (1.0 + z * z)
 
 
+def _d_relu(z):
+    return _indicator(z)  # 0 at the kink: the left derivative
+
+
 def _d_prelu(z, alpha):
     return _indicator(z, alpha)
 
@@ -181,7 +185,7 @@ _ELEMENTWISE = {
     "sigmoid": dict(f=sigmoid, df=_d_sigmoid, phi=_sigmoid_phi),
     "tanh": dict(f=np.tanh, df=_d_tanh, phi=_tanh_phi),
     "arctan": dict(f=np.arctan, df=_d_arctan),
-    "relu": dict(f=_relu, df=_indicator),
+    "relu": dict(f=_relu, df=_d_relu),
     "prelu": dict(f=_prelu, df=_d_prelu, params={"alpha": 0.25}),
     "elu": dict(f=_elu, df=_d_elu, params={"alpha": 1.0}),
     "softplus": dict(f=_softplus, df=sigmoid),  # d/dz log(1 + e^z) = sigma(z)
