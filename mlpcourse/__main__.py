@@ -191,6 +191,8 @@ def _check(args):
         for c in chapters:
             paths = chapter_notebooks(args.folder, c)
             targets.append((paths[0] if paths else args.folder / f"{c}.ipynb", c))
+            if paths and paths[0].name != f"{c}.ipynb":
+                print(f"note: no {c}.ipynb; checking {paths[0]}, a browser's copy: rename it to {c}.ipynb")
     if not targets:
         print(f"{PROG} check: name notebooks, or a folder with --in", file=sys.stderr)
         return 2

@@ -48,6 +48,8 @@ class StudentBook(BuildHookInterface):
             target = self._folder / path.name
             nbformat.write(nb, str(target))
             build_data["force_include"][str(target)] = f"mlpcourse/book/{path.name}"
+        # the bibliography: a chapter released from the installed course cites "Author (year)", not a key
+        build_data["force_include"][str(Path(self.root) / "book" / "references.bib")] = "mlpcourse/book/references.bib"
 
     def finalize(self, version, build_data, artifact_path):
         folder = getattr(self, "_folder", None)

@@ -88,3 +88,14 @@ def test_an_installed_course_grades_from_the_shipped_chapters_without_solutions(
     out = subprocess.run([sys.executable, "-c", code, str(wheel)], capture_output=True, text=True, cwd=wheel)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["6", "1", "0", "backprop"]
+
+
+def test_a_chapter_released_from_an_installed_course_cites_authors_not_keys(wheel, tmp_path):
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from mlpcourse.__main__ import main\n"
+            "sys.exit(main(['release', '06_backprop_chain_rule', '--out', sys.argv[2]]))")
+    out = subprocess.run([sys.executable, "-c", code, str(wheel), str(tmp_path / "hw")], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "hw" / "06_backprop_chain_rule.ipynb").read_text()
+    assert "Seung (2002)" in text and "seung2002`" not in text
