@@ -6,8 +6,6 @@ their outputs: the stored outputs are what nbval compares against.
 """
 
 import argparse
-import os
-import platform
 import sys
 from pathlib import Path
 
@@ -16,21 +14,10 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from cpu_paths import PINNED_CPU_PATHS, pin_cpu_paths  # noqa: E402  (the stored outputs' CPU paths)
 
-# The stored outputs must be the same bits on every x86-64 machine that CI may land on.
-# OpenBLAS and numpy pick their kernels by CPU (AVX-512 on some machines, AVX2 on others),
-# and the last bits of a dot product or of exp differ between them; a chaotic training run
-# then drifts in the third digit. Both are pinned to the AVX2 paths, which every such
-# machine has: the kernels of nbval (tests/conftest.py) and of this script inherit these.
-# (On other architectures the names mean nothing, and OpenBLAS would warn about them: nothing is pinned.)
-PINNED_CPU_PATHS = {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
-
-
-def pin_cpu_paths():
-    """Put PINNED_CPU_PATHS into this process's environment (x86-64 only), for the kernels it starts."""
-    if platform.machine().lower() in ("x86_64", "amd64"):
-        os.environ.update(PINNED_CPU_PATHS)
-
+__all__ = ["PINNED_CPU_PATHS", "pin_cpu_paths", "execute", "main"]
 
 # The kernels' messages are encrypted (CurveZMQ keys provisioned by jupyter_client, which the
 # kernelspec of ipykernel accepts), as in the book's build (book/_ext/site_fixes.py); a kernel on
