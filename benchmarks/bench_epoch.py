@@ -316,7 +316,7 @@ TARGETS = [  # (what, key, comparison, limit)
 
 
 def targets(results):
-    """Each target of the performance issue, per shape and dtype: the ratio and whether it is met."""
+    """Each of the TARGETS, per shape and dtype: the ratio this run measured and whether it meets the limit."""
     rows = []
     print("\ntargets (ratios from this run):")
     for what, key, op, limit in TARGETS:

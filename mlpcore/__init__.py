@@ -22,8 +22,8 @@ __all__ = [
     "activations", "losses", "gradcheck", "data", "optimizers",
 ]
 
-# Importing the names above bound the modules they come from as attributes of the package; those are
-# not part of its surface (the names are), so they go. `import mlpcore.network` still works, and
+# Importing the names above binds the modules they come from as attributes of the package; those are
+# not part of its surface (the names are), so they are deleted. `import mlpcore.network` still works, and
 # `mlpcore.network` after it, through __getattr__.
 del network, training, _checks, _inplace, _npz  # noqa: F821  (bound by the imports above)
 

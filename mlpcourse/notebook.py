@@ -26,8 +26,9 @@ _PARSE = threading.Lock()
 def parse_code(source):
     """``ast.parse(source)``, one thread at a time. The class grader grades notebooks in
     threads, and CPython 3.11 before 3.11.9 can fail two ``ast.parse`` calls that run at
-    once with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905);
-    seen here in a grading run with ``--jobs 2``."""
+    once with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905),
+    as ``grade --jobs 2`` and more would. The lock can go once every Python the course
+    supports has the fix."""
     with _PARSE:
         return ast.parse(source)
 EXERCISE = re.compile(r"\{exercise\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")

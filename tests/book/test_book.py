@@ -82,8 +82,8 @@ def test_citations_resolve_to_the_bibliography():
 
 
 def test_errata_cover_the_known_problems_and_link_to_proofs():
-    """The known problems of the sources (shared/seeds/README.md) each have an entry that
-    links to the chapter deciding it."""
+    """Each known problem of the sources (``known``: what the errata page says of it) has an
+    entry, and every entry but a typo or a flaw of the copy links to the chapter that decides it."""
     errata = (BOOK / "errata.md").read_text()
     known = {
         "notes' output delta sign": r"output delta has the wrong sign",
@@ -214,9 +214,9 @@ def test_exercises_are_numbered_per_chapter():
 
 
 def test_errata_separate_errors_from_imprecisions():
-    """Errors (false, shown false) apart from imprecisions (true but loose) and slips; the
-    entries a reviewer re-decided sit under the heading this page gives them, and the claims
-    the first version missed are there."""
+    """Errors (false, shown false) apart from imprecisions (true but loose) and slips (typos,
+    misspellings): each entry of ``where`` stands under its heading, and Keim's article, in which
+    the page finds imprecisions only, has no heading among the errors."""
     errata = (BOOK / "errata.md").read_text()
     parts = re.split(r"^## ", errata, flags=re.M)
     sections = {part.split("\n", 1)[0].strip(): part for part in parts[1:]}

@@ -88,7 +88,7 @@ def open_page(browser, url, offline=False, mode=None, wait_until="networkidle"):
     return page, problems, outside
 
 
-# ---- every page as its readers meet it: 1280 and 390 px wide, light and dark (issue 17) --------
+# ---- every page as its readers meet it: 1280 and 390 px wide, light and dark ---------------------
 #
 # Each page is loaded once, with every other host blocked, and measured in four configurations
 # (the mode switched on the page, the window resized): math cut off, the page scrolling sideways,
@@ -274,8 +274,8 @@ def test_inline_math_fits_or_scrolls(survey, path):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_long_inline_math_breaks_across_lines(survey, path):
-    """Issue 17, item 1: a long inline formula wraps (after a relation or an operator, as TeX
-    breaks it) rather than scrolling within its line, on a phone too."""
+    """A long inline formula wraps (after a relation or an operator, as TeX breaks it; see
+    book/_ext/math_breaks.py) rather than scrolling within its line, on a phone too."""
     scrolling = _each(survey(path), "scrolling")
     assert not scrolling, f"{path}: {len(scrolling)} inline formulas wider than their line (config, TeX): {scrolling[:6]}"
 
@@ -456,7 +456,7 @@ def test_a_scrolling_display_formula_fades_where_it_goes_on(site, browser):
     page.context.close()
 
 
-# what a phone shows of the two pages that issue 17 asked to see: chapter 6's derivation, at its
+# what a phone shows of two pages with content wider than its screen: chapter 6's derivation, at its
 # first tagged equation (B1), and chapter 14's comparison with scikit-learn (its first table)
 PHONE_VIEWS = {
     "06_backprop_chain_rule-B1": ("book/06_backprop_chain_rule.html",
