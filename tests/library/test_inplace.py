@@ -137,12 +137,26 @@ def test_the_output_layer_and_an_activation_without_scratch_run_the_readable_for
 EDGES = [-np.inf, -1000.0, -745.2, -40.0, -1.5, -1e-300, -0.0, 0.0, 1e-300, 0.7, 3.0, 40.0, 1000.0, np.inf, np.nan]
 
 
+def edges(dtype):
+    """EDGES in ``dtype``, and four subnormal numbers of it: the smallest and a quarter of the
+    smallest normal number, each of both signs."""
+    info = np.finfo(dtype)
+    subnormal = [info.smallest_subnormal, info.smallest_normal / 4]
+    return np.array(EDGES + subnormal + [-s for s in subnormal] + [info.smallest_normal], dtype=dtype)
+
+
+def test_the_edges_hold_subnormal_numbers_in_both_precisions():
+    for dtype in (np.float32, np.float64):
+        z, info = edges(dtype), np.finfo(dtype)
+        assert np.count_nonzero((z != 0) & (np.abs(z) < info.smallest_normal)) == 4, dtype
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", HIDDEN)
 def test_in_place_forms_give_the_readable_numbers_at_the_edges(name, dtype):
     act = activations.get(name, alpha=0.3) if name in ("prelu", "elu") else activations.get(name)
     with np.errstate(all="ignore"):
-        z = np.array(EDGES, dtype=dtype).reshape(3, 5)
+        z = edges(dtype).reshape(4, 5)
         grad = np.random.default_rng(0).normal(size=z.shape).astype(dtype)
         a = act.f(z)
         out = _inplace.forward_into(act, z, np.empty_like(z), np.empty_like(z))
