@@ -1,13 +1,18 @@
 """Exercises numbered per chapter: Exercise 3.1, 3.2, ... in chapter 3, A.1, ... in the appendix.
 
-sphinx-exercise numbers its exercises with Sphinx's figure numbers, which count
-across the whole book when the table of contents is not numbered (and this
-book's is not: its pages carry their numbers in their titles). After Sphinx has
+sphinx-exercise 1.2.1 numbers its exercises with Sphinx's (7.4.7) figure numbers,
+which count across the whole book when the table of contents is not numbered (and
+this book's is not: its pages carry their numbers in their titles): chapter 3's
+first exercise would carry the count of all the exercises before it, plus one. After Sphinx has
 assigned the figure numbers, each chapter's exercises are renumbered in the
 order they appear, with the chapter's number in front, taken from the file name
 (``book/03_activation_functions`` is chapter 3; ``book/appendix_*`` is A).
 Titles, solutions ("Solution to Exercise 3.1") and references read the same
-table, so they all agree.
+table, so they all agree. Delete when sphinx-exercise can number per page with
+the page's own number in front. tests/book/test_book.py
+(test_exercises_are_numbered_per_chapter) tests the renumbering;
+mlpcourse.release.exercise_number numbers the released chapters' headings by the
+same rule.
 """
 
 import re

@@ -1,7 +1,8 @@
 r"""A local Sphinx extension: long inline formulas may break across lines after a relation or an
 operator, as TeX breaks them in print (registered in _config.yml, sphinx.local_extensions).
 
-MathJax 3 typesets an inline formula as one unbreakable box, so a chain such as
+MathJax 3.2.2 (as sphinx-mathjax-offline 0.0.2 ships it) typesets an inline formula as one
+unbreakable box, so a chain such as
 ``$W^2(W^1x + b^1) + b^2 = (W^2W^1)x + (W^2b^1 + b^2)$`` is wider than a 390-pixel phone's line
 and could only scroll. Here an inline formula wider than ``LONG`` symbols is cut after each
 relation (``=``, ``\approx``, ``\le``, ...) at the top level of its TeX, not inside braces,
@@ -15,6 +16,10 @@ line breaks at the last of them that fits, as TeX breaks a line in print. A part
 line scrolls (site.css, ``span.math.math-wide``).
 
 The punctuation right after an inline formula stays on its line (``span.math-nowrap``).
+
+This works around MathJax 3. Delete the cutting when the site's MathJax breaks inline formulas
+itself (MathJax 4 can): the browser test test_long_inline_math_breaks_across_lines then passes
+without it. The search snippets of book/_static/site.js join the parts again.
 """
 
 import re

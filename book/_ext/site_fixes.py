@@ -1,38 +1,52 @@
 """A local Sphinx extension with the website's fixes (registered in _config.yml, sphinx.local_extensions).
 
-Each fix below says what it mends and, where the cause is upstream, which package and version. The
-stylesheet and the script that go with them are book/_static/site.css and book/_static/site.js,
-added to every page from here.
+Each fix below says what it mends and why; where the cause is upstream, the package and the
+version in which the cause was read (requirements.txt pins none of them, so a newer one may have
+mended it), what goes wrong without the fix, and when it can be deleted. The stylesheet and the
+script that go with them are book/_static/site.css and book/_static/site.js, added to every page
+from here. The seven fixes, in this order:
 
-- Scripts: sphinx-thebe's configuration script is added to every page twice in a Jupyter Book build
-  (once with the file name ``None``, once with ``''``), and the browser then stops on the second
-  ``const THEBE_JS_URL`` ("Identifier has already been declared"). Each script is kept once.
+- Scripts: sphinx-thebe 0.3.1 adds its configuration script with ``app.add_js_file(None,
+  body=...)``, and in a Jupyter Book 1.0.4 build every page lists it twice (once with the file name
+  ``None``, once with ``''``); the browser then stops on the second ``const THEBE_JS_URL``
+  ("Identifier has already been declared"), an error on every page. Each script is kept once.
+  Delete when a build without it lists the script once (test_page_loads_without_errors, which
+  fails on any console error, then passes without it).
 - Solutions: the reference solutions' ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines (nbgrader's
   markers, which ``python -m mlpcourse release`` needs in the notebooks) are left out of the code
-  cells that the website shows.
-- Exercises: sphinx-exercise 1.2 gives the content section of every exercise and every solution the
+  cells that the website shows. The book's own choice, not a workaround.
+- Exercises: sphinx-exercise 1.2.1 gives the content section of every exercise and every solution the
   same id (``exercise-content``, ``solution-content``: sphinx_exercise/directive.py and
   transforms.py), so a page with several exercises repeats an id. Each gets its own
-  (``<exercise label>-content``).
-- Bibliography: docutils' HTML5 writer marks the citation list ``role="list"`` and each entry
+  (``<exercise label>-content``). Delete when sphinx-exercise gives each section an id of its own.
+- Bibliography: docutils 0.21.2's HTML5 writer marks the citation list ``role="list"`` and each entry
   ``role="doc-biblioentry"``, a role that DPUB-ARIA 1.1 deprecated and that is not allowed on a
-  ``div``: a list whose children are no ``listitem`` (axe-core: aria-required-children,
-  aria-allowed-role). The entries become ``role="listitem"``.
-- MathJax: sphinx-mathjax-offline copies the whole MathJax 3 distribution (24 MB, nine combined
-  bundles of which the pages load one) into ``_static/mathjax``. What is never loaded is removed;
-  what the pages and MathJax's own menu load is kept (see MATHJAX_KEPT).
-- Icons: pydata-sphinx-theme 0.17 loads ``scripts/fontawesome.js`` (1.5 MB) on every page, "so that
+  ``div``: a list whose children are no ``listitem`` (axe-core: aria-required-children, a critical
+  finding on book/references.html, and aria-allowed-role). The entries become ``role="listitem"``.
+  Delete when docutils writes an allowed role (test_axe_finds_nothing_serious then passes on
+  book/references.html without it).
+- MathJax: sphinx-mathjax-offline 0.0.2 copies the whole MathJax 3.2.2 distribution (24 MB, nine
+  combined bundles of which the pages load one) into ``_static/mathjax``. What is never loaded is
+  removed; what the pages and MathJax's own menu load is kept (see MATHJAX_KEPT). Without it the
+  site is 24 MB heavier, and nothing breaks. Delete when sphinx-mathjax-offline copies only what
+  the pages load; until then MATHJAX_KEPT follows the MathJax it ships
+  (test_math_and_figures_render_offline fails if a page needs a file that was removed).
+- Icons: pydata-sphinx-theme 0.17.1 loads ``scripts/fontawesome.js`` (1.5 MB) on every page, "so that
   users can add custom icons" (its webpack-macros.html); this book has none, and the theme's
-  stylesheet draws every icon it uses from the Font Awesome web fonts. The script is left out.
-- Kernels: ipykernel 7.3 and newer warn "Kernel is running over TCP without encryption" once for
-  each kernel started without CurveZMQ keys, and MyST-NB gives no setting for the kernels it starts.
-  jupyter_client 8.9 and newer provision the keys when a kernel manager's ``transport_encryption``
-  is ``"auto"`` and the kernelspec declares ``supported_encryption: curve`` (ipykernel's does); its
+  stylesheet draws every icon it uses from the Font Awesome web fonts. The script is left out:
+  without this, every page loads 1.5 MB it does not use. Delete when the theme no longer loads it,
+  or when the book adds icons of its own.
+- Kernels: ipykernel 7.3 and newer (7.4.0 here) warn "Kernel is running over TCP without
+  encryption" once for each kernel started without CurveZMQ keys: a line on the build's stderr for
+  every chapter it executes. MyST-NB 1.4.0 gives no setting for the kernels it starts.
+  jupyter_client 8.9 and newer (8.10.0 here) provision the keys when a kernel manager's ``transport_encryption`` is
+  ``"auto"`` and the kernelspec declares ``supported_encryption: curve`` (ipykernel's does); its
   default is ``"disabled"``. The build makes ``"auto"`` the default of every kernel manager in its
-  process (the kernels keep TCP on 127.0.0.1, now encrypted; tests/book/test_kernels.py). The IPC
+  process (the kernels keep TCP on 127.0.0.1, encrypted; tests/book/test_kernels.py). The IPC
   transport, which would also silence the warning, does not work here: MyST-NB starts each kernel
   in the notebook's folder while the client stays in the book's, so the relative socket names
-  ("kernel-ipc-N") never meet.
+  ("kernel-ipc-N") never meet. Delete when jupyter_client's default is ``"auto"``, MyST-NB has a
+  setting for it, or ipykernel stops warning (test_a_kernel_without_the_fix_is_plain then fails).
 """
 
 import re
