@@ -346,7 +346,8 @@ def test_the_summary_is_a_table_whose_cells_hold_pipes_and_line_breaks():
     cells = [r.count("<td>") for r in body.split("<tr>")[1:]]
     assert cells == [4, 4, 4, 4], html
     assert "<td>for z=0.5: expected |z| &lt; 1, got a|b …</td>" in body
-    assert "<td>3.4</td>" in body and "<td>my *answer*</td>" in body  # markup shown as typed
+    assert "<td>3.4</td>" in body and "<td>graded by hand; your answer has 2 words</td>" in body
+    assert "my *answer*" not in text  # a written answer is not echoed back
 
 
 def test_a_table_cell_escapes_pipes_and_line_breaks():
