@@ -79,7 +79,8 @@ FONTAWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/
 def _add_assets(app, config):
     config.html_static_path.append(str(STATIC))
     app.add_css_file("site.css")
-    # after the theme's and the extensions' scripts: it mends togglebutton.js and searchtools.js
+    # after the theme's and the extensions' scripts: it takes clicks before togglebutton.js and wraps
+    # searchtools.js's Search.htmlToText
     app.add_js_file("site.js", priority=900)
 
 

@@ -1,16 +1,25 @@
-// The website's script fixes, added to every page (after the theme's and the extensions' scripts)
-// by book/_ext/site_fixes.py. tests/website/test_site.py checks each of them in Chromium.
+// The website's scripts, added to every page (after the theme's and the extensions' scripts) by
+// book/_ext/site_fixes.py; tests/website/test_site.py checks each in Chromium. In this order:
+//   Solution titles      a click anywhere in a solution's title opens it (sphinx-togglebutton 0.4.5)
+//   Wide inline math     an inline formula wider than its line scrolls (with site.css)
+//   Scrolling display    a display formula that scrolls fades where more of it lies (with site.css)
+//   Code tab stops       a code block that scrolls can be scrolled by keyboard (pydata-sphinx-theme 0.17.1)
+//   Cell toggle names    "Show code cell source" is also the toggle's accessible name (MyST-NB 1.4.0)
+//   Search snippets      a formula in a search result's snippet is shown as its TeX between $ signs
+// A workaround names the upstream version it works around and when it can be deleted.
 (() => {
   "use strict";
 
-  // 1. Solution dropdowns: a click anywhere in the title opens the solution.
+  // Solution titles: a click anywhere in the title opens the solution.
   // sphinx-togglebutton 0.4.5 (togglebutton.js, toggleClickHandler) finds the button from the
   // click's target only when the target is the title itself, the button or the button's icon. The
   // title of a sphinx-exercise solution holds a link back to its exercise ("Solution to Exercise
   // 3 (...)"), and a click on that link (or on math or emphasis in the title) leaves the handler's
-  // undeclared `button` unset: "ReferenceError: button is not defined" (or, once another dropdown
-  // has been clicked, that other dropdown toggles), and the link jumps back to the exercise. Such
+  // undeclared `button` unset: "ReferenceError: button is not defined" (or, if another dropdown
+  // was clicked before, that other dropdown toggles), and the link jumps back to the exercise. Such
   // clicks are taken here, before togglebutton.js sees them, and passed to the title's button.
+  // Delete when togglebutton.js finds the button from any click inside the title:
+  // test_solutions_open_from_their_title (it clicks each title's link) then passes without it.
   document.addEventListener(
     "click",
     (event) => {
@@ -25,9 +34,11 @@
     true,
   );
 
-  // 2. Inline formulas wider than their line scroll sideways (site.css: span.math.math-wide);
-  // the others are left unclipped. Measured after MathJax has typeset the page, again when the
-  // window is resized, and when a dropdown opens (its formulas had no width while it was closed).
+  // Wide inline math: inline formulas wider than their line scroll sideways (site.css:
+  // span.math.math-wide); the others are left unclipped (site.css undoes pydata-sphinx-theme
+  // 0.17.1's overflow: hidden on span.math, which cuts them off). Measured after MathJax has typeset
+  // the page, again when the window is resized, and when a dropdown opens (a formula in a closed
+  // dropdown has no width). It goes with site.css's span.math rules, and when they can go.
   const markWideMath = () => {
     const spans = [...document.querySelectorAll("span.math")];
     const widths = spans.map((span) => {
@@ -45,18 +56,9 @@
     });
   };
 
-  // 3. Code blocks that scroll sideways get a tab stop, so that a keyboard can scroll them.
-  // pydata-sphinx-theme 0.17 sets these tab stops once, at load and on resize; a code block inside
-  // a closed dropdown has no width then, and keeps tabindex="-1" once opened.
-  const updateTabStops = () => {
-    for (const pre of document.querySelectorAll("pre")) {
-      if (pre.scrollWidth > pre.clientWidth || pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
-    }
-  };
-
-  // 6. A display formula wider than the column scrolls (site.css), and nothing showed that it goes
-  // on: on a phone, (B1) of chapter 6 simply stopped at the edge. The side where more of it lies
-  // fades out (site.css: math-more-left, math-more-right), updated as it is scrolled.
+  // Scrolling display: a display formula wider than the column scrolls (site.css), and its edge
+  // would look like the formula's end. The side where more of it lies fades out (site.css:
+  // math-more-left, math-more-right), updated as it is scrolled.
   const DISPLAY_MATH = 'div.math mjx-container[jax="CHTML"][display="true"]';
   const markMore = (math) => {
     const hidden = math.scrollWidth - math.clientWidth;
@@ -72,6 +74,17 @@
     true,
   );
 
+  // Code tab stops: code blocks that scroll sideways get a tab stop, so that a keyboard can scroll
+  // them. pydata-sphinx-theme 0.17.1 (addTabStopsToScrollableElements) sets these tab stops at load,
+  // on resize and when nodes are added to the page; a code block inside a closed dropdown has no
+  // width then, and keeps tabindex="-1" once opened. Delete when the theme updates its tab stops as
+  // a dropdown opens.
+  const updateTabStops = () => {
+    for (const pre of document.querySelectorAll("pre")) {
+      if (pre.scrollWidth > pre.clientWidth || pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
+    }
+  };
+
   let pending = null;
   const remeasure = () => {
     if (pending) return;
@@ -83,59 +96,53 @@
     });
   };
 
-  // 4. MyST-NB's "Show code cell source" toggles carry aria-label="Toggle hidden content", which
-  // differs from the visible text that names them (axe-core: label-content-name-mismatch).
+  // Cell toggle names: MyST-NB 1.4.0's "Show code cell source" toggles carry aria-label="Toggle
+  // hidden content" (myst_nb/sphinx_.py, visit_HideCellInput), which differs from the visible text
+  // that names them (axe-core: label-content-name-mismatch); without the label, the text is the
+  // name. Delete when MyST-NB's summary has no aria-label, or one that contains its visible text.
   const nameToggles = () => {
     document.querySelectorAll('summary[aria-label="Toggle hidden content"]').forEach((summary) => {
       if (summary.textContent.trim()) summary.removeAttribute("aria-label");
     });
   };
 
-  // 5. Search results: the snippets are the pages' text, in which a formula is its TeX source
-  // (searchtools.js, Search.htmlToText); each formula is given as plain text instead.
-  const SYMBOLS = {
-    alpha: "α", beta: "β", gamma: "γ", delta: "δ", epsilon: "ε", varepsilon: "ε", zeta: "ζ", eta: "η",
-    theta: "θ", iota: "ι", kappa: "κ", lambda: "λ", mu: "μ", nu: "ν", xi: "ξ", pi: "π", rho: "ρ",
-    sigma: "σ", tau: "τ", phi: "φ", varphi: "φ", chi: "χ", psi: "ψ", omega: "ω", Gamma: "Γ",
-    Delta: "Δ", Theta: "Θ", Lambda: "Λ", Xi: "Ξ", Pi: "Π", Sigma: "Σ", Phi: "Φ", Psi: "Ψ", Omega: "Ω",
-    partial: "∂", nabla: "∇", sum: "∑", prod: "∏", int: "∫", infty: "∞", cdot: "·", times: "×",
-    odot: "⊙", circ: "∘", le: "≤", leq: "≤", ge: "≥", geq: "≥", ne: "≠", neq: "≠", approx: "≈",
-    to: "→", rightarrow: "→", leftarrow: "←", mapsto: "↦", in: "∈", pm: "±", top: "ᵀ", ell: "ℓ",
-    ldots: "…", dots: "…", cdots: "⋯", sqrt: "√", log: "log", exp: "exp", max: "max", min: "min",
-    tanh: "tanh", sin: "sin", cos: "cos",
-  };
-  const texToText = (tex) =>
-    tex
-      .replace(/^\s*(\\\(|\\\[|\$\$?)|(\\\)|\\\]|\$\$?)\s*$/g, "")
-      .replace(/\\(mathcal|mathbb|mathbf|mathrm|boldsymbol|text|textrm|operatorname|hat|tilde|bar|vec)\s*\{([^{}]*)\}/g, "$2")
-      .replace(/\\mathcal\s*L/g, "ℒ")
-      .replace(/\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "($1)/($2)")
-      .replace(/\\[dt]?frac\s*(\w)\s*(\w)/g, "$1/$2")
-      .replace(/\\(left|right|big|Big|bigg|Bigg)\b/g, "")
-      .replace(/\\tag\{([^{}]*)\}/g, " ($1)")
-      .replace(/\\([A-Za-z]+)/g, (all, name) => (name in SYMBOLS ? SYMBOLS[name] : ""))
-      .replace(/\\[,;:! ]|\\\\|&/g, " ")
-      .replace(/[{}]/g, "")
-      .replace(/\s+/g, " ")
-      .trim();
-  const plainSearchSnippets = () => {
-    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.plainMath) return;
+  // Search snippets: a snippet is the page's text (Sphinx 7.4.7's searchtools.js,
+  // Search.htmlToText), in which a formula is its TeX between MathJax's delimiters, \( \) or \[ \],
+  // and a long inline formula is the parts that book/_ext/math_breaks.py cut it into, each but the
+  // last ending in "{}" and a <wbr> between them. Each formula is shown as one piece of TeX between
+  // $ signs ($$ for a display formula), which reads like the chapters' own source; no converter
+  // from TeX to text, which could only cover the symbols it lists.
+  const texInSnippets = () => {
+    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.texInSnippets) return;
     const htmlToText = Search.htmlToText;
     Search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
-      // a formula that math_breaks.py cut into parts joined by <wbr>: a space after each part
-      doc.querySelectorAll(".math").forEach((math) => {
-        const cut = math.nextSibling && math.nextSibling.nodeName === "WBR";
-        math.textContent = texToText(math.textContent) + (cut ? " " : "");
-      });
+      // the parts of a cut formula, joined into the last one (which may sit in a span.math-nowrap)
+      for (const wbr of doc.querySelectorAll("span.math + wbr")) {
+        const part = wbr.previousElementSibling;
+        let next = wbr.nextElementSibling;
+        if (next && !next.matches("span.math")) next = next.querySelector(":scope > span.math");
+        if (!next) continue;
+        next.textContent = part.textContent.replace(/\{\}\\\)\s*$/, " ") + next.textContent.replace(/^\s*\\\(/, "");
+        part.remove();
+        wbr.remove();
+      }
+      for (const math of doc.querySelectorAll("span.math, div.math")) {
+        for (const text of math.childNodes) {
+          if (text.nodeType !== Node.TEXT_NODE) continue;  // a display formula's number, (1)
+          text.textContent = text.textContent
+            .replace(/^\s*\\\(|\\\)\s*$/g, () => "$")
+            .replace(/^\s*\\\[|\\\]\s*$/g, () => "$$");
+        }
+      }
       return htmlToText(doc.documentElement.outerHTML, anchor);
     };
-    Search.htmlToText.plainMath = true;
+    Search.htmlToText.texInSnippets = true;
   };
 
   const ready = () => {
     nameToggles();
-    plainSearchSnippets();
+    texInSnippets();
     updateTabStops();
     const typeset = window.MathJax && MathJax.startup && MathJax.startup.promise;
     if (typeset) typeset.then(remeasure);
