@@ -502,14 +502,17 @@ def test_phone_screenshots(site, browser, name):
 
 def test_external_links_are_listed():
     """Every external link of the site is in tests/website/external_links.txt or built from the
-    repository URL of _config.yml; none is fetched."""
+    repository URL or the website's own address (html.baseurl: each page's canonical link) of
+    _config.yml; none is fetched."""
     import yaml
 
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].rstrip("/")
     slug = repo.split("github.com/", 1)[1]
     allowed = [line.strip() for line in (ROOT / "tests" / "website" / "external_links.txt").read_text().splitlines()
                if line.strip() and not line.startswith("#")]
-    allowed += [repo, f"https://colab.research.google.com/github/{slug}/", f"https://mybinder.org/v2/gh/{slug}/"]
+    allowed += [repo, f"https://colab.research.google.com/github/{slug}/", f"https://mybinder.org/v2/gh/{slug}/",
+                config["html"]["baseurl"]]
     found = {u for page in SITE.glob("**/*.html") for u in re.findall(r'href="(https?://[^"]+)"', page.read_text())}
     unlisted = sorted(u for u in found if not any(u.startswith(prefix) for prefix in allowed))
     assert found and not unlisted, f"external links not listed in tests/website/external_links.txt: {unlisted}"
