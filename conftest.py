@@ -1,12 +1,39 @@
 """Settings for every test run, the chapters' nbval runs included (this file sits above both
-tests/ and book/): the chapters' kernels, which nbval starts after this file is imported, take
-the CPU paths that their stored outputs were computed with (tools/cpu_paths.py, standard library
-only, so that ``python -m pytest tests/library`` needs nothing beyond mlpcore's own dependencies)."""
+tests/ and book/, and pytest reads it before it parses the run's options).
+
+- The chapters' kernels, which nbval starts after this file is imported, take the CPU paths
+  that their stored outputs were computed with (tools/cpu_paths.py).
+- The optional test plugins are switched on here, only when they are installed, so that
+  ``python -m pytest tests/library`` needs nothing beyond mlpcore's own dependencies, pytest
+  and hypothesis (an option in pyproject's ``addopts`` would fail without its plugin):
+  nbval re-runs the chapters in book/ against their stored outputs, and pytest-xdist runs the
+  suite on every core (``--dist loadscope``: a module's tests, a notebook's cells, share one
+  worker and its module fixtures). ``-n 0`` runs it in one process; ``-p no:nbval`` leaves
+  the chapters out.
+"""
 
 import importlib.util
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("cpu_paths", Path(__file__).parent / "tools" / "cpu_paths.py")
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+_spec = importlib.util.spec_from_file_location("cpu_paths", ROOT / "tools" / "cpu_paths.py")
 _cpu_paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cpu_paths)
 _cpu_paths.pin_cpu_paths()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    plugins = config.pluginmanager
+    if plugins.hasplugin("nbval") and not (config.option.nbval or config.option.nbval_lax):
+        config.option.nbval = True
+        config.option.nbval_current_env = True
+        config.option.nbval_sanitize_with = str(ROOT / "tests" / "sanitize.cfg")
+    worker = hasattr(config, "workerinput")
+    if plugins.hasplugin("xdist") and not worker and config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "loadscope"

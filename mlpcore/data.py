@@ -71,7 +71,7 @@ def digits(test_fraction=0.25, seed=0):
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     try:
         from sklearn.datasets import load_digits
-    except ImportError:  # pragma: no cover - scikit-learn is in requirements.txt
+    except ImportError:  # scikit-learn is the book's dependency, not mlpcore's
         raise ImportError("mlpcore.data.digits needs scikit-learn (pip install scikit-learn)") from None
     bunch = load_digits()
     return _split(bunch.data / 16.0, bunch.target, test_fraction, seed)

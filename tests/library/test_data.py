@@ -1,5 +1,7 @@
 """The data sets: shapes, ranges, seeds and splits."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,10 @@ def test_xor_truth_table():
 
 
 def test_digits_scaled_split_and_reproducible():
+    if importlib.util.find_spec("sklearn") is None:  # scikit-learn is the book's, not mlpcore's, dependency
+        with pytest.raises(ImportError, match=r"needs scikit-learn \(pip install scikit-learn\)"):
+            data.digits()
+        return
     Xtr, Ytr, Xte, Yte = data.digits()
     assert Xtr.shape[1] == 64 and Ytr.shape[1] == 10
     assert len(Xtr) + len(Xte) == 1797 and len(Xte) == round(0.25 * 1797)
