@@ -151,7 +151,7 @@ def test_command_line_usage_errors(bad, capsys):
     assert exc.value.code == 2
 
 
-# the released notebook reads like the book (issue 23) -----------------------------------------
+# the released notebook reads like the book -----------------------------------------------------
 
 MYST = ["{exercise}", "{solution", "{glue", "{ref}", "{doc}", "{cite", "{numref}", "{eq}", ":label:", "```{",
         'class="language-{']
