@@ -2,7 +2,10 @@
 tests/ and book/, and pytest reads it before it parses the run's options).
 
 - The chapters' kernels, which nbval starts after this file is imported, take the CPU paths
-  that their stored outputs were computed with (tools/cpu_paths.py).
+  that their stored outputs were computed with (tools/cpu_paths.py), and the seeds of the
+  checks' sweep: in them every check cell judges the book's reference solution on the inputs
+  of seeds 1000 to 1023 as well as on its own (``mlpcourse.exercises.check``), so that the
+  one execution of each chapter also sweeps its checks (tools/sweep_checks.py sweeps 0 to 999).
 - The optional test plugins are switched on here, only when they are installed, so that
   ``python -m pytest tests/library`` needs nothing beyond mlpcore's own dependencies, pytest
   and hypothesis (an option in pyproject's ``addopts`` would fail without its plugin):
@@ -13,6 +16,7 @@ tests/ and book/, and pytest reads it before it parses the run's options).
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ _spec = importlib.util.spec_from_file_location("cpu_paths", ROOT / "tools" / "cp
 _cpu_paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cpu_paths)
 _cpu_paths.pin_cpu_paths()
+os.environ["MLPCOURSE_SWEEP_SEEDS"] = SWEEP_SEEDS = "1000-1023"
 
 
 @pytest.hookimpl(tryfirst=True)
