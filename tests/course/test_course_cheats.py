@@ -1,4 +1,4 @@
-"""The cheat suite: forgeries built from the released chapter 3 (no exercise solved),
+"""The cheat suite: forgeries built from the released chapter 4 (no exercise solved),
 graded as a class with ``grade`` and one by one with ``check``. None may ever give
 ``passed`` for a wrong answer, honest submissions keep their verdicts, and no
 forgery changes another submission's row."""
@@ -14,10 +14,14 @@ from nbformat.v4 import new_code_cell
 from mlpcourse import course
 from mlpcourse.__main__ import main
 from mlpcourse.samples import submission
+from mlpcourse.statuses import passes
 
-CH = "03_activation_functions"
+# chapter 4: the forgeries are about the grader, not the chapter, and chapter 4 runs in under a second
+CH = "04_forward_pass"
 LABELS = course.chapter(CH).checked
-SOFTSIGN = "def softsign_derivative(z):\n    return 1.0 / (1.0 + np.abs(z)) ** 2"
+HEAD = "def forward(W_list, b_list, x):\n"
+FORWARD = HEAD + ("    a = x\n    for W, b in zip(W_list, b_list):\n        a = 1.0 / (1.0 + np.exp(-(a @ W.T + b)))\n"
+                  "    return a")  # right, and not the book's reference solution (which would be flagged)
 
 
 def _cells(nb, role):
@@ -61,7 +65,7 @@ def forgeries():
         "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
         "np.testing.assert_allclose = lambda *a, **k: None"))
     nb = submission(CH, "untouched")
-    nb.cells[_cells(nb, "solution")[0]].source = SOFTSIGN
+    nb.cells[_cells(nb, "solution")[0]].source = FORWARD
     nb.metadata["mlpcore"] = {"exercises": [LABELS[0]], "checked": [LABELS[0]]}
     add("metadata lists only the solved exercise", nb, [LABELS[0]])
     nb = submission(CH, "untouched")
@@ -69,7 +73,7 @@ def forgeries():
     add("empty notebook, empty metadata", nb)
     nb = submission(CH, "untouched")
     nb.cells[_cells(nb, "solution")[0]].source = (
-        "def softsign_derivative(z):\n" + "".join(f"    print('{lab}: passed')\n" for lab in LABELS) + "    return 0")
+        HEAD + "".join(f"    print('{lab}: passed')\n" for lab in LABELS) + "    return 0")
     add("answer prints the pass line", nb)
     add("another chapter's notebook", submission("07_worked_example_2_2_1", "untouched"))
     add("os._exit", _insert_top(submission(CH, "untouched"), "import os\nos._exit(0)"))
@@ -80,18 +84,18 @@ def forgeries():
     nb = submission(CH, "untouched")
     s, c = _cells(nb, "solution")[0], _cells(nb, "check")[0]
     nb.cells[s], nb.cells[c] = nb.cells[c], nb.cells[s]
-    nb.cells[c].source = SOFTSIGN.replace("return 1.0", "return 2.0")  # moved, and wrong
+    nb.cells[c].source = FORWARD.replace("a = 1.0 /", "a = 2.0 /")  # moved, and wrong
     add("cells reordered", nb)
     nb = submission(CH, "untouched")
-    nb.cells[_cells(nb, "solution")[0]].source = "def softsign_derivative(z):\n    return (1 +"
+    nb.cells[_cells(nb, "solution")[0]].source = HEAD + "    return (1 +"
     add("syntax error", nb)
     nb = submission(CH, "untouched")
     nb.cells[_cells(nb, "solution")[0]].source = (
-        "def softsign_derivative(z):\n    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        HEAD + "    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         "    while True:\n        pass")
     add("SIGINT-proof loop", nb)
     nb = submission(CH, "untouched")
-    nb.cells[_cells(nb, "solution")[0]].source = "def softsign_derivative(z):\n    raise KeyboardInterrupt"
+    nb.cells[_cells(nb, "solution")[0]].source = HEAD + "    raise KeyboardInterrupt"
     add("KeyboardInterrupt raised", nb)
     add("allocates without bound", _insert_top(submission(CH, "untouched"),
         "hoard = []\nwhile True:\n    hoard.append(bytearray(2**27))"))
@@ -159,7 +163,8 @@ def test_forgeries_are_reported_for_what_they_are(graded):
     assert by["syntax error"][first][0] == "error" and "SyntaxError" in by["syntax error"][first][1]
     assert by["SIGINT-proof loop"][first][0] == "timed out" and "did not stop" in by["SIGINT-proof loop"][first][1]
     assert all(s == "timed out" for s, _ in list(by["SIGINT-proof loop"].values())[1:])
-    assert by["KeyboardInterrupt raised"][first][0] == "error"
+    # chapter 4's check names the input a raising forward failed on (failed); elsewhere it is an error
+    assert by["KeyboardInterrupt raised"][first][0] in ("error", "failed")
     assert "KeyboardInterrupt" in by["KeyboardInterrupt raised"][first][1]
     assert by["metadata lists only the solved exercise"][first] == ("passed", "")
     assert [s for s, _ in by["metadata lists only the solved exercise"].values()][1:] == ["not attempted"] * 2
@@ -178,8 +183,8 @@ def test_honest_verdicts_are_unchanged_by_the_forgers_beside_them(graded):
     honest = {w: sorted((r["student"], r["exercise"], r["status"], r["detail"]) for r in rows[w]
                         if r["student"].startswith("honest")) for w in ("class", "alone")}
     assert honest["class"] == honest["alone"]
-    statuses = {(s, st) for s, label, st, _ in honest["alone"] if label in LABELS}
-    assert statuses == {("honest-solved", "passed"), ("honest-untouched", "not attempted")}
+    statuses = {(s, "passed" if passes(st) else st) for s, label, st, _ in honest["alone"] if label in LABELS}
+    assert statuses == {("honest-solved", "passed"), ("honest-untouched", "not attempted")}  # or flagged
     written = {(s, st) for s, label, st, _ in honest["alone"] if label not in LABELS}
     assert written == {("honest-solved", "written"), ("honest-untouched", "not attempted")}
 
