@@ -1,5 +1,5 @@
 """The isolation suite: attacks on the machine, the grader and the classmates, each built
-from the released chapter 3 and graded by ``python -m mlpcourse grade`` (a process of its
+from the released chapter 4 and graded by ``python -m mlpcourse grade`` (a process of its
 own, as an instructor runs it) in a class beside honest submissions. Each must be
 harmless: the run finishes with exit 0, every honest student's verdicts equal those of
 the same class graded without the attackers, no file outside the gradebook folder
@@ -35,7 +35,7 @@ from mlpcourse.samples import submission
 pytestmark = pytest.mark.skipif(bool(sandbox_problem()) and not os.environ.get("CI"),
                                 reason=f"no sandbox here: {sandbox_problem()}")
 
-CH = "03_activation_functions"
+CH = "04_forward_pass"  # the attacks are on the grader, not the chapter; chapter 4 runs in under a second
 LABELS = course.chapter(CH).checked
 MARKER = "mlpcourse-attack-" + os.urandom(4).hex()  # in the argv of every process an attacker leaves behind
 LIMITS = ["--timeout", "10", "--total-timeout", "90", "--memory", "2", "--seed", "11", "--no-progress"]
@@ -68,7 +68,7 @@ time.sleep(3600)
 
 
 def _attacks(paths, port):
-    """name -> code of the cell an attacker puts at the top of the released chapter 3."""
+    """name -> code of the cell an attacker puts at the top of the released chapter 4."""
     targets = [str(paths["home"] / f".{MARKER}"), str(paths["cwd"] / MARKER), str(paths["grades"] / MARKER),
                str(paths["instructor"] / MARKER)]
     book = str(course.book_dir() / f"{CH}.ipynb")
@@ -98,7 +98,7 @@ def _attacks(paths, port):
                               "    pass",
         "reads the reference": "import json, re\n"
                                f"nb = json.load(open({book!r}))\n"
-                               "src = [''.join(c['source']) for c in nb['cells'] if 'def softsign_derivative' in "
+                               "src = [''.join(c['source']) for c in nb['cells'] if 'def forward(W_list' in "
                                "''.join(c['source']) and 'BEGIN SOLUTION' in ''.join(c['source'])][0]\n"
                                "exec(src)",
     }
