@@ -1,11 +1,12 @@
 """Settings for every test run, the chapters' nbval runs included (this file sits above both
 tests/ and book/, and pytest reads it before it parses the run's options).
 
-- The chapters' kernels, which nbval starts after this file is imported, take the CPU paths
-  that their stored outputs were computed with (tools/cpu_paths.py), and the seeds of the
-  checks' sweep: in them every check cell judges the book's reference solution on the inputs
-  of seeds 1000 to 1023 as well as on its own (``mlpcourse.exercises.check``), so that the
-  one execution of each chapter also sweeps its checks (tools/sweep_checks.py sweeps 0 to 999).
+- The chapters' kernels, which nbval starts after this file is imported, take one BLAS thread
+  each (below), the CPU paths that their stored outputs were computed with
+  (tools/cpu_paths.py), and the seeds of the checks' sweep: in them every check cell judges
+  the book's reference solution on the inputs of seeds 1000 to 1023 as well as on its own
+  (``mlpcourse.exercises.check``), so that the one execution of each chapter also sweeps its
+  checks (tools/sweep_checks.py sweeps 0 to 999).
 - The optional test plugins are switched on here, only when they are installed, so that
   ``python -m pytest tests/library`` needs nothing beyond mlpcore's own dependencies, pytest
   and hypothesis (an option in pyproject's ``addopts`` would fail without its plugin):
@@ -28,6 +29,11 @@ _cpu_paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cpu_paths)
 _cpu_paths.pin_cpu_paths()
 os.environ["MLPCOURSE_SWEEP_SEEDS"] = SWEEP_SEEDS = "1000-1023"
+# one BLAS thread per process: the suite runs a worker per core, and a kernel's idle BLAS threads spin on the
+# cores the other workers use (the grader's own kernels are single-threaded likewise, mlpcourse.kernel);
+# the chapters' products split rows among threads, not sums, so their stored outputs hold (nbval checks it)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 
 @pytest.hookimpl(tryfirst=True)
