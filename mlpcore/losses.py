@@ -1,15 +1,19 @@
-"""Loss functions L(Y, Y_hat), each averaged over the N samples of a batch.
+r"""Loss functions :math:`\mathcal L(Y, \hat Y)`, each averaged over the N samples of a batch:
+:math:`\mathcal L = \frac1N \sum_n \ell_n`, with :math:`\ell_n` the loss of sample n.
 
 ``Y`` and ``Y_hat`` have shape ``(N, K)``: one row per sample, one column per
-output. ``f`` returns the loss (a float), ``df`` the gradient dL/dY_hat (shape
-``(N, K)``, the 1/N included).
+output. ``f`` returns the loss (a float), ``df`` the gradient
+:math:`\partial\mathcal L/\partial\hat Y` (shape ``(N, K)``, the 1/N included).
 
 The two cross-entropies are paired with the output activation they are meant
 for (softmax, sigmoid), and they take the logits: the network never forms
-log(Y_hat), since ``f_logits`` and ``delta_logits`` work from the output
+:math:`\log \hat Y`, since ``f_logits`` and ``delta_logits`` work from the output
 pre-activation Z, which stays finite for any Z, and give the well-known output
-delta (Y_hat - Y) / N. Each loss checks its own targets (``check_targets``):
-cross-entropy wants one-hot rows, binary cross-entropy values in [0, 1].
+delta :math:`(\hat Y - Y) / N`. Each loss checks its own targets (``check_targets``):
+cross-entropy wants a probability vector in each row (entries >= 0 that sum to 1:
+one-hot, or smoothed labels such as :math:`0.9\,y + 0.1/K`), binary cross-entropy
+values in [0, 1]. The rows must sum to 1 for the delta :math:`(\hat Y - Y)/N`
+to be the derivative of the loss.
 
 Example
 -------
@@ -30,24 +34,25 @@ _TINY = np.finfo(np.float64).tiny
 
 
 class Loss:
-    """A loss: its value ``f(Y, Y_hat)`` and gradient ``df(Y, Y_hat)``, the targets it accepts,
+    r"""A loss: its value ``f(Y, Y_hat)`` and gradient ``df(Y, Y_hat)``, the targets it accepts,
     and, for a loss on the logits, the forms that take the output pre-activation Z.
 
     Parameters
     ----------
     name : str
     f, df : functions of ``(Y, Y_hat)``, both of shape ``(N, K)``
-        The loss averaged over the N samples (a number) and its gradient dL/dY_hat (the 1/N included).
+        The loss averaged over the N samples (a number) and its gradient
+        :math:`\partial\mathcal L/\partial\hat Y` (the 1/N included).
     targets : function of ``Y``, optional
         Checks the targets and raises a ValueError that says what Y must be and what came
-        ("Y must be one-hot for loss='cross_entropy' ..."); the network calls it on every
-        batch (:meth:`check_targets`). None: any finite Y of the right shape.
+        ("Y must hold a probability vector in each row ... for loss='cross_entropy', got row 2: ...");
+        the network calls it on every batch (:meth:`check_targets`). None: any finite Y of the right shape.
     output_activation : str, optional
         The output activation the loss needs (the network refuses any other), or None for any.
     f_logits, delta_logits : functions of ``(Y, Z)``, optional
-        The loss and dL/dZ computed from the output pre-activation Z of ``output_activation``,
-        which must then be given: a loss with these :attr:`takes_logits`, and the network
-        uses them instead of ``f`` and the chain rule through the output activation.
+        The loss and :math:`\partial\mathcal L/\partial Z` computed from the output pre-activation Z
+        of ``output_activation``, which must then be given: a loss with these :attr:`takes_logits`,
+        and the network uses them instead of ``f`` and the chain rule through the output activation.
     value_and_delta_logits : function of ``(Y, Z)``, optional
         Both at once, sharing their work (the same numbers as the two apart).
     """
@@ -89,7 +94,8 @@ class Loss:
         return float(self._f_logits(*_pair(Y, Z)))
 
     def delta_logits(self, Y, Z):
-        """dL/dZ at the output, computed from Z (a loss that :attr:`takes_logits`)."""
+        r""":math:`\partial\mathcal L/\partial Z^L` at the output, computed from Z (a loss that
+        :attr:`takes_logits`)."""
         return self._delta_logits(*_pair(Y, Z))
 
     def value_and_delta_logits(self, Y, Z):
@@ -113,7 +119,7 @@ def _pair(Y, Y_hat):
     return Y, Y_hat
 
 
-# mse: L = 1/(N K) sum_n sum_k (y_nk - yhat_nk)^2 ; dL/dyhat = -2 (y - yhat) / (N K)
+# mse: \mathcal L = 1/(N K) sum_n sum_k (y_nk - yhat_nk)^2 ; \partial\mathcal L/\partial yhat = 2 (yhat - y) / (N K)
 def _mse(Y, Yh):
     return np.mean((Y - Yh) ** 2)
 
@@ -122,7 +128,8 @@ def _dmse(Y, Yh):
     return 2.0 * (Yh - Y) / Y.size
 
 
-# squared_error: L = 1/N sum_n 1/2 sum_k (y_nk - yhat_nk)^2 ; dL/dyhat = (yhat - y) / N
+# squared_error: \mathcal L = 1/N sum_n 1/2 sum_k (y_nk - yhat_nk)^2 ;
+# \partial\mathcal L/\partial yhat = (yhat - y) / N
 def _se(Y, Yh):
     return 0.5 * np.sum((Y - Yh) ** 2) / len(Y)
 
@@ -131,7 +138,8 @@ def _dse(Y, Yh):
     return (Yh - Y) / len(Y)
 
 
-# cross_entropy: L = -1/N sum_n sum_k y_nk log yhat_nk, with yhat = softmax(z)
+# cross_entropy: \mathcal L = -1/N sum_n sum_k y_nk log yhat_nk, with yhat = softmax(z); each row y_n a
+# probability vector (sum_k y_nk = 1), which makes \partial\mathcal L/\partial z = (yhat - y) / N
 def _ce(Y, Yh):
     return -np.sum(Y * np.log(np.maximum(Yh, _TINY))) / len(Y)
 
@@ -168,7 +176,7 @@ def _ce_both(Y, Z):
     return value, E
 
 
-# binary_cross_entropy: L = -1/N sum_n sum_k [y log yhat + (1 - y) log(1 - yhat)], yhat = sigmoid(z)
+# binary_cross_entropy: \mathcal L = -1/N sum_n sum_k [y log yhat + (1 - y) log(1 - yhat)], yhat = sigmoid(z)
 def _bce(Y, Yh):
     return -np.sum(Y * np.log(np.maximum(Yh, _TINY)) + (1 - Y) * np.log(np.maximum(1 - Yh, _TINY))) / len(Y)
 
@@ -189,11 +197,17 @@ def _bce_delta(Y, Z):
 # the targets each cross-entropy accepts
 
 
-def _one_hot(Y):
-    rows = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
+def _probability_rows(Y):
+    # one-hot rows, or any probability vector (label smoothing): the delta (Y_hat - Y) / N needs sum_k y_k = 1,
+    # which a row computed in floating point meets only up to rounding. sqrt(eps) of Y's precision (1.5e-08 in
+    # float64, 3.5e-04 in float32) is far above that rounding and far below what a mistake gives (a row of
+    # counts, a doubled row, a row not normalised at all)
+    tolerance = float(np.sqrt(np.finfo(Y.dtype if Y.dtype.kind == "f" else np.float64).eps))
+    rows = np.all(Y >= 0, axis=1) & (np.abs(Y.sum(axis=1) - 1) <= tolerance)
     if not rows.all():
         row = int(np.argmin(rows))
-        raise ValueError(f"Y must be one-hot for loss='cross_entropy' (one 1 per row), got row {row}: {Y[row]}")
+        raise ValueError(f"Y must hold a probability vector in each row (entries >= 0 that sum to 1 within "
+                         f"{tolerance:.1e}) for loss='cross_entropy', got row {row}: {Y[row]}")
 
 
 def _unit_interval(Y):
@@ -205,7 +219,7 @@ def _unit_interval(Y):
 _LOSSES = {
     "mse": Loss("mse", _mse, _dmse),
     "squared_error": Loss("squared_error", _se, _dse),
-    "cross_entropy": Loss("cross_entropy", _ce, _dce, targets=_one_hot, output_activation="softmax",
+    "cross_entropy": Loss("cross_entropy", _ce, _dce, targets=_probability_rows, output_activation="softmax",
                           f_logits=_ce_logits, delta_logits=_ce_delta, value_and_delta_logits=_ce_both),
     "binary_cross_entropy": Loss("binary_cross_entropy", _bce, _dbce, targets=_unit_interval,
                                  output_activation="sigmoid", f_logits=_bce_logits, delta_logits=_bce_delta),

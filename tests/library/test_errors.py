@@ -111,15 +111,49 @@ def test_constructor_rejects_bad_arguments(kwargs, error, message):
         mlpcore.MLP(**{"sizes": [2, 2, 1], **kwargs})
 
 
-def test_cross_entropy_needs_one_hot_targets():
-    net = mlpcore.MLP([2, 3, 2], output_activation="softmax", loss="cross_entropy")
+PROBABILITY_ROWS = r"Y must hold a probability vector in each row \(entries >= 0 that sum to 1 within 1.5e-08\) "
+
+
+@pytest.mark.parametrize(
+    "bad_row, shown",
+    [
+        ([1.0, 1.0, 0.0], r"\[1. 1. 0.\]"),  # a row of counts: sums to 2
+        ([0.0, 2.0, 0.0], r"\[0. 2. 0.\]"),  # chapter 5's merged data set
+        ([0.2, 0.3, 0.0], r"\[0.2 0.3 0. \]"),  # not normalised
+        ([1.2, -0.1, -0.1], r"\[ 1.2 -0.1 -0.1\]"),  # sums to 1, with negative entries
+        ([0.5, 0.5 + 1e-7, 0.0], r"\[0.5       0.5000001 0.       \]"),  # off by 1e-7: more than rounding
+    ],
+)
+def test_cross_entropy_needs_a_probability_vector_in_each_row(bad_row, shown):
+    net = mlpcore.MLP([2, 3, 3], output_activation="softmax", loss="cross_entropy")
     before = params(net)
     X = np.zeros((3, 2))
-    with pytest.raises(ValueError, match=r"Y must be one-hot for loss='cross_entropy' \(one 1 per row\), got row 1: \[0.5 0.5\]"):
-        net.fit(X, [[1, 0], [0.5, 0.5], [0, 1]], epochs=1, lr=0.1)
-    with pytest.raises(ValueError, match=r"got row 2: \[1. 1.\]"):
-        net.loss(X, [[1, 0], [0, 1], [1, 1]])
+    Y = [[1, 0, 0], [0.1, 0.8, 0.1], bad_row]
+    message = PROBABILITY_ROWS + r"for loss='cross_entropy', got row 2: " + shown
+    with pytest.raises(ValueError, match=message):
+        net.fit(X, Y, epochs=1, lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        net.gradients(X, Y)
+    with pytest.raises(ValueError, match=message):
+        net.loss(X, Y)
     assert_unchanged(net, before)
+
+
+def test_cross_entropy_allows_the_rounding_of_its_rows_and_no_more():
+    ce = mlpcore.losses.get("cross_entropy")
+    smoothed = 0.9 * np.eye(7) + 0.1 / 7  # rows that sum to 1 only up to rounding
+    assert np.any(smoothed.sum(axis=1) != 1)
+    ce.check_targets(smoothed)
+    ce.check_targets(smoothed.astype(np.float32))
+    ce.check_targets(np.eye(3, dtype=int))  # integers: one-hot rows
+    ce.check_targets([[0.5, 0.5 + 1e-9]])
+    with pytest.raises(ValueError, match=PROBABILITY_ROWS):
+        ce.check_targets([[0.5, 0.5 + 1e-7]])
+    # a float32 network checks its float32 targets, within float32's tolerance
+    net = mlpcore.MLP([2, 3, 2], output_activation="softmax", loss="cross_entropy", dtype=np.float32)
+    net.check_batch(np.zeros((1, 2)), [[0.5, 0.5 + 1e-5]])
+    with pytest.raises(ValueError, match=r"sum to 1 within 3.5e-04\) for loss='cross_entropy', got row 0"):
+        net.check_batch(np.zeros((1, 2)), [[0.5, 0.501]])
 
 
 def test_binary_cross_entropy_needs_targets_in_the_unit_interval():

@@ -107,6 +107,19 @@ def test_a_new_loss_on_the_logits_trains_with_fit_as_on_the_readable_path(make_o
             np.testing.assert_array_equal(fast.state[key][0], slow.state[key][0])
 
 
+@pytest.mark.parametrize("batch_size", [None, 6, 1])
+def test_the_built_in_cross_entropy_takes_the_same_soft_targets_to_the_same_bits(batch_size):
+    """mlpcore's own cross_entropy accepts probability-vector targets too; on its fast path (one exponential
+    for the loss and the delta) it trains as the recipe's loss, written apart from it, does."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(17, 4)), soft_targets(rng, 17, 3)
+    a = mlpcore.MLP([4, 6, 5, 3], activation="tanh", output_activation="softmax", loss=SOFT_CROSS_ENTROPY, seed=1)
+    b = mlpcore.MLP([4, 6, 5, 3], activation="tanh", output_activation="softmax", loss="cross_entropy", seed=1)
+    history = a.fit(X, Y, epochs=4, lr=0.2, batch_size=batch_size, seed=3)
+    assert b.fit(X, Y, epochs=4, lr=0.2, batch_size=batch_size, seed=3).batch_loss == history.batch_loss
+    assert_same_parameters(a, b)
+
+
 def test_the_loss_on_the_logits_is_its_plain_form_through_softmax():
     rng = np.random.default_rng(1)
     Y, Z = soft_targets(rng, 5, 4), rng.normal(size=(5, 4))

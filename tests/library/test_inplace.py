@@ -30,11 +30,17 @@ def readable_fit(net, X, Y, epochs, lr, batch_size, shuffle=True, seed=0, optimi
     return losses
 
 
-def data(sizes, loss, n=23, dtype=np.float64, seed=0):
+def data(sizes, loss, n=23, dtype=np.float64, seed=0, targets="one-hot"):
+    """X and Y for ``loss``; for cross-entropy, ``targets`` is "one-hot", "smoothed" (label smoothing
+    0.1 of the one-hot rows) or "dirichlet" (random probability vectors)."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, sizes[0])).astype(dtype)
-    if loss == "cross_entropy":
+    if loss == "cross_entropy" and targets == "dirichlet":
+        Y = rng.dirichlet(np.ones(sizes[-1]), size=n).astype(dtype)
+    elif loss == "cross_entropy":
         Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], n)]
+        if targets == "smoothed":
+            Y = (0.9 * Y + 0.1 / sizes[-1]).astype(dtype)
     else:
         Y = rng.random((n, sizes[-1])).astype(dtype)
     return X, Y
@@ -68,6 +74,25 @@ def test_same_bits_in_both_precisions_with_and_without_shuffling(dtype, shuffle)
     for l in (1, 2):
         assert a.weights[l].dtype == dtype
         np.testing.assert_array_equal(a.weights[l], b.weights[l])
+
+
+@pytest.mark.parametrize("targets", ["smoothed", "dirichlet"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size, shuffle", [(None, False), (6, True), (1, True)])
+@pytest.mark.parametrize("hidden", ["tanh", "relu", "sigmoid"])
+def test_probability_targets_give_the_same_bits_on_both_paths(hidden, batch_size, shuffle, dtype, targets):
+    sizes = [4, 6, 5, 3]
+    X, Y = data(sizes, "cross_entropy", n=17, dtype=dtype, targets=targets)
+    assert np.any(Y.max(axis=1) < 1)  # not one-hot
+    a = mlpcore.MLP(sizes, activation=hidden, output_activation="softmax", loss="cross_entropy", seed=1, dtype=dtype)
+    b = a.copy()
+    history = a.fit(X, Y, epochs=3, lr=0.2, batch_size=batch_size, shuffle=shuffle, seed=3)
+    expected = readable_fit(b, X, Y, epochs=3, lr=0.2, batch_size=batch_size or len(X), shuffle=shuffle, seed=3)
+    assert history.batch_loss == expected
+    assert history.loss[-1] < history.loss[0]
+    for l in range(1, a.L + 1):
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+        np.testing.assert_array_equal(a.biases[l], b.biases[l])
 
 
 def _cube(**kernels):

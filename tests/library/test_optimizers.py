@@ -200,12 +200,13 @@ def test_fit_with_an_optimizer_equals_gradients_then_optimizer_step(name, hidden
             np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("targets", ["one-hot", "smoothed"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize("name", ["momentum-decay", "adam"])
-def test_same_bits_in_both_precisions(name, dtype, shuffle):
+def test_same_bits_in_both_precisions(name, dtype, shuffle, targets):
     sizes = [6, 8, 3]
-    X, Y = data(sizes, "cross_entropy", n=40, dtype=dtype)
+    X, Y = data(sizes, "cross_entropy", n=40, dtype=dtype, targets=targets)
     a = mlpcore.MLP(sizes, activation="sigmoid", output_activation="softmax", loss="cross_entropy", seed=0,
                     dtype=dtype)
     b = a.copy()
