@@ -63,7 +63,9 @@ class Activation:
         return self._df(_as_float(z), **self.params)
 
     def backward(self, z, a, grad_a):
-        """Chain rule through the activation: dL/dz = dL/da * f'(z), elementwise.
+        """Chain rule through the activation, elementwise:
+        :math:`\\partial\\mathcal L/\\partial z = \\partial\\mathcal L/\\partial a \\odot f'(z)`, where ``grad_a`` is
+        :math:`\\partial\\mathcal L/\\partial a`.
 
         Where the slope is a function of the output, :math:`f'(z) = \\phi(a)` (the
         logistic's :math:`a(1-a)`, tanh's :math:`1-a^2`), it is computed from the stored
@@ -223,7 +225,9 @@ class Softmax(Activation):
         return s[..., :, None] * (np.eye(s.shape[-1]) - s[..., None, :])
 
     def backward(self, z, a, grad_a):
-        """Vector-Jacobian product: dL/dz_j = a_j (dL/da_j - sum_i dL/da_i a_i)."""
+        r"""Vector-Jacobian product: with ``grad_a`` :math:`= \partial\mathcal L/\partial a`,
+        :math:`\partial\mathcal L/\partial z_j = a_j (\bar a_j - \sum_i a_i \bar a_i)`, where
+        :math:`\bar a_i = \partial\mathcal L/\partial a_i`."""
         return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
 
 

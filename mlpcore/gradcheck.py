@@ -4,13 +4,14 @@ For each parameter :math:`\theta` the central difference
 
 .. math::
 
-    \frac{\partial L}{\partial \theta} \approx \frac{L(\theta + h) - L(\theta - h)}{2h}
+    \frac{\partial \mathcal L}{\partial \theta} \approx \frac{\mathcal L(\theta + h) - \mathcal L(\theta - h)}{2h}
 
 has error :math:`O(h^2)`; the fourth-order stencil
 
 .. math::
 
-    \frac{-L(\theta + 2h) + 8 L(\theta + h) - 8 L(\theta - h) + L(\theta - 2h)}{12 h}
+    \frac{-\mathcal L(\theta + 2h) + 8 \mathcal L(\theta + h)
+          - 8 \mathcal L(\theta - h) + \mathcal L(\theta - 2h)}{12 h}
 
 has error :math:`O(h^4)`. The agreement is measured with the relative error
 recommended by CS231n, elementwise,
@@ -36,7 +37,7 @@ from .network import Gradients
 
 __all__ = ["numerical_gradient", "numerical_gradients", "relative_error", "max_relative_error"]
 
-# order: pairs (k, c) of the stencil sum_k c [L(theta + k h) - L(theta - k h)] / h
+# order: pairs (k, c) of the stencil sum_k c [fn(P + k h) - fn(P - k h)] / h, for one entry of P at a time
 _STENCILS = {2: ((1, 1 / 2),), 4: ((1, 8 / 12), (2, -1 / 12))}
 
 
@@ -68,8 +69,8 @@ def numerical_gradient(fn, P, h=1e-5, order=2):
 
 
 def numerical_gradients(net, X, Y, h=1e-5, order=2):
-    """dL/dW^l and dL/db^l by central differences over every parameter
-    (:func:`numerical_gradient` of the loss in each W^l and b^l).
+    r""":math:`\partial\mathcal L/\partial W^l` and :math:`\partial\mathcal L/\partial b^l` by central
+    differences over every parameter (:func:`numerical_gradient` of the loss in each :math:`W^l` and :math:`b^l`).
 
     ``order`` is 2 (the classic two-point formula) or 4 (the five-point
     stencil). The network is left exactly as it was.

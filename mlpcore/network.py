@@ -11,15 +11,16 @@ batch of N samples, one per row,
 
 with :math:`W^l` of shape :math:`(n_l, n_{l-1})` and :math:`b^l` of shape
 :math:`(n_l,)`. The backward pass computes the deltas
-:math:`\Delta^l = \partial L / \partial Z^l` (shape :math:`(N, n_l)`):
+:math:`\Delta^l = \partial \mathcal L / \partial Z^l` (shape :math:`(N, n_l)`), where
+:math:`\mathcal L` is the loss averaged over the batch:
 
 .. math::
 
-    \Delta^L = f_L'(Z^L) \odot \frac{\partial L}{\partial \hat Y}, \qquad
+    \Delta^L = f_L'(Z^L) \odot \frac{\partial \mathcal L}{\partial \hat Y}, \qquad
     \Delta^{l-1} = (\Delta^l W^l) \odot f_{l-1}'(Z^{l-1}),
 
-    \frac{\partial L}{\partial W^l} = (\Delta^l)^\top A^{l-1}, \qquad
-    \frac{\partial L}{\partial b^l} = (\Delta^l)^\top \mathbf 1 .
+    \frac{\partial \mathcal L}{\partial W^l} = (\Delta^l)^\top A^{l-1}, \qquad
+    \frac{\partial \mathcal L}{\partial b^l} = (\Delta^l)^\top \mathbf 1 .
 
 ``net.weights[l]`` is :math:`W^l` with l counted from 1, as in the book:
 ``net.weights[1]`` is the first layer's matrix and ``net.weights[-1]`` the last.
@@ -89,8 +90,9 @@ class Layers:
 
 
 class Gradients:
-    """dL/dW^l and dL/db^l (``.weights[l]``, ``.biases[l]``) and the deltas
-    :math:`\\Delta^l = \\partial L / \\partial Z^l` (``.deltas[l]``, shape (N, n_l))."""
+    r"""The gradients :math:`\partial\mathcal L/\partial W^l` and :math:`\partial\mathcal L/\partial b^l`
+    (``.weights[l]``, ``.biases[l]``) and the deltas :math:`\Delta^l = \partial\mathcal L/\partial Z^l`
+    (``.deltas[l]``, shape (N, n_l))."""
 
     def __init__(self, weights, biases, deltas=None):
         self.weights = Layers(weights, name="weight gradients")
@@ -201,7 +203,7 @@ class MLP:
         return A[0] if single else A
 
     def loss(self, X, Y):
-        """The loss L averaged over the samples (a float)."""
+        """The loss :math:`\\mathcal L`, averaged over the samples (a float)."""
         X, Y = self.check_batch(X, Y)
         fp = self._forward_pass(X)
         if self.loss_fn.takes_logits:  # cross-entropy from the logits: finite for any Z^L
@@ -210,14 +212,15 @@ class MLP:
 
     # backward pass ----------------------------------------------------------------
     def gradients(self, X, Y):
-        """dL/dW^l and dL/db^l for every layer, by backpropagation (a :class:`Gradients`)."""
+        r""":math:`\partial\mathcal L/\partial W^l` and :math:`\partial\mathcal L/\partial b^l` for every layer,
+        by backpropagation (a :class:`Gradients`)."""
         X, Y = self.check_batch(X, Y)
         return self.backward(self._forward_pass(X), Y)
 
     def backward(self, fp, Y):
         """Backpropagate from a stored forward pass ``fp`` with targets Y of shape (N, n_L)."""
         L = self.L
-        # output delta: Delta^L = dL/dZ^L
+        # output delta: \Delta^L = \partial\mathcal L/\partial Z^L
         if self.loss_fn.takes_logits:
             delta = self.loss_fn.delta_logits(Y, fp.z[L])  # (Y_hat - Y) / N
         else:
@@ -230,18 +233,20 @@ class MLP:
         nabla_w, nabla_b, deltas = [None] * L, [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l - 1] = delta
-            nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # dL/dW^l = (Delta^l)^T A^{l-1}
-            nabla_b[l - 1] = delta.sum(axis=0)  # dL/db^l = sum over samples of Delta^l
-            if l > 1:  # apply the chain rule: Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1})
+            nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # \partial\mathcal L/\partial W^l = (\Delta^l)^\top A^{l-1}
+            nabla_b[l - 1] = delta.sum(axis=0)  # \partial\mathcal L/\partial b^l = sum over samples of \Delta^l
+            if l > 1:  # apply the chain rule: \Delta^{l-1} = (\Delta^l W^l) \odot f'(Z^{l-1})
                 delta = self.activation_of(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
         return Gradients(nabla_w, nabla_b, deltas)
 
     def step(self, grads, lr):
-        """Plain gradient descent: W^l <- W^l - lr dL/dW^l, b^l <- b^l - lr dL/db^l."""
+        r"""Plain gradient descent with :math:`\eta` = ``lr``:
+        :math:`W^l \leftarrow W^l - \eta\, \partial\mathcal L/\partial W^l`,
+        :math:`b^l \leftarrow b^l - \eta\, \partial\mathcal L/\partial b^l`."""
         lr = positive_number(lr, "lr")
         gradients_for(self, grads)
-        for params, g in ((self.weights, grads.weights), (self.biases, grads.biases)):
-            for p, dp in zip(params, g):
+        for params, nabla in ((self.weights, grads.weights), (self.biases, grads.biases)):
+            for p, dp in zip(params, nabla):
                 p -= lr * dp
 
     def fit(self, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
@@ -331,7 +336,7 @@ class MLP:
 
 
 def flatten(p):
-    r"""The vector :math:`\theta` of a network, or :math:`\nabla L` of its gradients: every
+    r"""The vector :math:`\theta` of a network, or :math:`\nabla\mathcal L` of its gradients: every
     :math:`W^l`, then every :math:`b^l` (:math:`l = 1, \dots, L`), each row by row, as one copy.
 
     ``p`` is an :class:`MLP` or the :class:`Gradients` of one; the two vectors have the same

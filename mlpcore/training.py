@@ -57,7 +57,7 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
     X, Y : arrays of shape (N, n_0) and (N, n_L)
     epochs : int >= 1
     lr : float > 0
-        The learning rate eta of :math:`W \\leftarrow W - \\eta\\, \\partial L / \\partial W`.
+        The learning rate :math:`\\eta` of :math:`W \\leftarrow W - \\eta\\, \\partial \\mathcal L / \\partial W`.
         Give either ``lr`` or ``optimizer``, not both.
     batch_size : int in [1, N] or None
         None: the whole set in one batch.
