@@ -68,8 +68,8 @@ def gradients_for(net, grads):
     (what ``net.gradients`` returns; ``net.step`` and an optimizer's ``step`` take nothing else)."""
     if not (hasattr(grads, "weights") and hasattr(grads, "biases")):
         raise TypeError(f"grads must be the Gradients returned by gradients(), got {type(grads).__name__}")
-    for name, params, g in (("weights", net.weights, grads.weights), ("biases", net.biases, grads.biases)):
-        shapes, given = [p.shape for p in params], [np.shape(x) for x in g]
+    for name, params, nabla in (("weights", net.weights, grads.weights), ("biases", net.biases, grads.biases)):
+        shapes, given = [p.shape for p in params], [np.shape(x) for x in nabla]
         if shapes != given:
             raise ValueError(f"grads.{name} must have shapes {shapes}, got {given}")
     return grads
