@@ -73,7 +73,9 @@ MATHJAX_KEPT = (
     "sre/",
 )
 
-FONTAWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+FONTAWESOME_SCRIPT = re.compile(
+    r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?'
+)
 
 
 def _add_assets(app, config):
@@ -88,18 +90,28 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     seen, unique = set(), []
     for script in context.get("script_files", []):
         name = getattr(script, "filename", str(script)) or ""
-        attributes = tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items()))
+        attributes = tuple(
+            sorted(
+                (k, str(v))
+                for k, v in getattr(script, "attributes", {}).items()
+            )
+        )
         if (name, attributes) not in seen:
             seen.add((name, attributes))
             unique.append(script)
-    context["script_files"][:] = unique  # the same list object the builder renders from
+    context["script_files"][:] = (
+        unique  # the same list object the builder renders from
+    )
 
 
 def _strip_solution_markers(app, doctree):
     """Drop the marker lines from the source of every notebook code cell (MyST-NB's cell_input)."""
     for block in doctree.findall(nodes.literal_block):
         parent = block.parent
-        if not (isinstance(parent, nodes.container) and "cell_input" in parent.get("classes", [])):
+        if not (
+            isinstance(parent, nodes.container)
+            and "cell_input" in parent.get("classes", [])
+        ):
             continue
         text = block.astext()
         lines = text.split("\n")
@@ -118,7 +130,11 @@ def _unique_exercise_ids(app, doctree):
         ids = section["ids"]
         if ids not in (["exercise-content"], ["solution-content"]):
             continue
-        owner = section.parent.get("ids", []) if isinstance(section.parent, nodes.Element) else []
+        owner = (
+            section.parent.get("ids", [])
+            if isinstance(section.parent, nodes.Element)
+            else []
+        )
         label = owner[0] if owner else ids[0]
         new = f"{label}-content"
         while new in taken:
@@ -130,7 +146,9 @@ def _unique_exercise_ids(app, doctree):
 
 def _bibliography_roles(app, pagename, templatename, context, doctree):
     if "body" in context and 'role="doc-biblioentry"' in context["body"]:
-        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        context["body"] = context["body"].replace(
+            'role="doc-biblioentry"', 'role="listitem"'
+        )
 
 
 def _trim_outputs(app, exc):
@@ -144,14 +162,21 @@ def _trim_outputs(app, exc):
             if path.is_dir():
                 if not any(path.iterdir()):
                     path.rmdir()
-            elif not any(rel == k or (k.endswith("/") and rel.startswith(k)) for k in MATHJAX_KEPT):
+            elif not any(
+                rel == k or (k.endswith("/") and rel.startswith(k))
+                for k in MATHJAX_KEPT
+            ):
                 path.unlink()
     for page in outdir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         trimmed = FONTAWESOME_SCRIPT.sub("", text)
         if trimmed != text:
             page.write_text(trimmed, encoding="utf-8")
-    for name in ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt"):
+    for name in (
+        "fontawesome.js",
+        "fontawesome.js.map",
+        "fontawesome.js.LICENSE.txt",
+    ):
         (outdir / "_static" / "scripts" / name).unlink(missing_ok=True)
 
 
@@ -162,8 +187,25 @@ def _encrypt_kernels():
     KernelManager.transport_encryption.default_value = "auto"
 
 
+def _singlehtml_falls_back_to_html(app):
+    """Give the single-page builder (tools/build_pdf.py) the html handlers it lacks.
+
+    Sphinx (8.x) looks up a builder's node handlers by its name and falls back to its format
+    ("html") only when no extension registered any for that name; sphinx-exercise (1.0.x)
+    registers its nodes for "singlehtml", so the nodes of every other extension (MyST-NB's and
+    sphinx-jupyterbook-latex's HiddenCellNode) have none there and the build stops with
+    "unknown node type". Delete when sphinx-exercise registers for the "html" format only, or
+    Sphinx merges the two tables.
+    """
+    handlers = app.registry.translation_handlers
+    if app.builder.name == "singlehtml" and "singlehtml" in handlers:
+        for node, visit_depart in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(node, visit_depart)
+
+
 def setup(app):
     _encrypt_kernels()
+    app.connect("builder-inited", _singlehtml_falls_back_to_html)
     app.connect("config-inited", _add_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("html-page-context", _bibliography_roles)

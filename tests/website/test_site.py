@@ -351,6 +351,42 @@ def test_chapters_have_math_and_figures(site, browser):
     page.context.close()
 
 
+def _pdf_outline(data):
+    """The bookmark titles of a PDF (literal strings, or UTF-16 in hex)."""
+    titles = []
+    for literal, hexa in re.findall(rb"/Title\s*(?:\(((?:[^()\\]|\\.)*)\)|<([0-9A-Fa-f]+)>)", data):
+        if hexa:
+            raw = bytes.fromhex(hexa.decode())
+            titles.append(raw[2:].decode("utf-16-be") if raw[:2] == b"\xfe\xff" else raw.decode("latin-1"))
+        else:
+            titles.append(re.sub(rb"\\(.)", rb"\1", literal).decode("latin-1"))
+    return titles
+
+
+def test_the_intro_links_the_pdf_of_the_book(site, browser):
+    """tools/build_pdf.py printed the book; the intro's link downloads it, with a bookmark per page."""
+    page, problems, _ = open_page(browser, f"{site}/book/intro.html")
+    link = page.locator("a[href$='mlp-course.pdf']")
+    assert link.count() == 1, "the intro has no link to the PDF"
+    response = page.request.get(link.evaluate("a => a.href"))
+    assert response.ok, f"the intro's PDF link is broken ({response.status}): run python tools/build_pdf.py"
+    data = response.body()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+    titles = _pdf_outline(data)
+    chapters = [p for p in PAGES if re.match(r"book/(\d\d_|appendix)", p)]
+    assert pages > 10 * len(chapters), f"{pages} pages for {len(chapters)} chapters"
+    for chapter in chapters:
+        heading = page.context.new_page()
+        heading.goto(f"{site}/{chapter}")
+        title = heading.locator("main h1").first.inner_text().strip().rstrip("#").strip()
+        heading.close()
+        assert title in titles, f"the PDF has no bookmark for {title!r}"
+    assert b"/StructTreeRoot" in data, "the PDF is not tagged (no structure for screen readers)"
+    assert not problems
+    page.context.close()
+
+
 def test_solution_dropdown_opens_and_shows_the_code(site, browser):
     page, problems, _ = open_page(browser, f"{site}/{CHAPTER}")
     solution = page.locator("div.solution.dropdown").first
