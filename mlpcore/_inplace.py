@@ -247,7 +247,7 @@ class InPlaceStep:
 
         # backward pass and update, layer L down to 1; W^l changes only after Delta^{l-1} used it
         for i in range(L - 1, -1, -1):
-            # \partial\mathcal L/\partial W^l = (\Delta^l)^\top A^{l-1}, \partial\mathcal L/\partial b^l = column sums
+            # ∂ℒ/∂W^l = (Δ^l)ᵀ A^(l-1), ∂ℒ/∂b^l = column sums
             np.matmul(delta.T, A[i - 1] if i else Xb, out=self._dW[i])
             _sum(delta, axis=0, out=self._db[i])
             if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}), in place; Z^{l-1} is not needed after

@@ -119,7 +119,7 @@ def _pair(Y, Y_hat):
     return Y, Y_hat
 
 
-# mse: \mathcal L = 1/(N K) sum_n sum_k (y_nk - yhat_nk)^2 ; \partial\mathcal L/\partial yhat = 2 (yhat - y) / (N K)
+# mse: ℒ = 1/(N K) sum_n sum_k (y_nk - yhat_nk)^2 ; ∂ℒ/∂yhat = 2 (yhat - y) / (N K)
 def _mse(Y, Yh):
     return np.mean((Y - Yh) ** 2)
 
@@ -128,8 +128,8 @@ def _dmse(Y, Yh):
     return 2.0 * (Yh - Y) / Y.size
 
 
-# squared_error: \mathcal L = 1/N sum_n 1/2 sum_k (y_nk - yhat_nk)^2 ;
-# \partial\mathcal L/\partial yhat = (yhat - y) / N
+# squared_error: ℒ = 1/N sum_n 1/2 sum_k (y_nk - yhat_nk)^2 ;
+# ∂ℒ/∂yhat = (yhat - y) / N
 def _se(Y, Yh):
     return 0.5 * np.sum((Y - Yh) ** 2) / len(Y)
 
@@ -138,8 +138,8 @@ def _dse(Y, Yh):
     return (Yh - Y) / len(Y)
 
 
-# cross_entropy: \mathcal L = -1/N sum_n sum_k y_nk log yhat_nk, with yhat = softmax(z); each row y_n a
-# probability vector (sum_k y_nk = 1), which makes \partial\mathcal L/\partial z = (yhat - y) / N
+# cross_entropy: ℒ = -1/N sum_n sum_k y_nk log yhat_nk, with yhat = softmax(z); each row y_n a
+# probability vector (sum_k y_nk = 1), which makes ∂ℒ/∂z = (yhat - y) / N
 def _ce(Y, Yh):
     return -np.sum(Y * np.log(np.maximum(Yh, _TINY))) / len(Y)
 
@@ -176,7 +176,7 @@ def _ce_both(Y, Z):
     return value, E
 
 
-# binary_cross_entropy: \mathcal L = -1/N sum_n sum_k [y log yhat + (1 - y) log(1 - yhat)], yhat = sigmoid(z)
+# binary_cross_entropy: ℒ = -1/N sum_n sum_k [y log yhat + (1 - y) log(1 - yhat)], yhat = sigmoid(z)
 def _bce(Y, Yh):
     return -np.sum(Y * np.log(np.maximum(Yh, _TINY)) + (1 - Y) * np.log(np.maximum(1 - Yh, _TINY))) / len(Y)
 

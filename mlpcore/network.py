@@ -220,7 +220,7 @@ class MLP:
     def backward(self, fp, Y):
         """Backpropagate from a stored forward pass ``fp`` with targets Y of shape (N, n_L)."""
         L = self.L
-        # output delta: \Delta^L = \partial\mathcal L/\partial Z^L
+        # output delta: Δ^L = ∂ℒ/∂Z^L
         if self.loss_fn.takes_logits:
             delta = self.loss_fn.delta_logits(Y, fp.z[L])  # (Y_hat - Y) / N
         else:
@@ -233,9 +233,9 @@ class MLP:
         nabla_w, nabla_b, deltas = [None] * L, [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l - 1] = delta
-            nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # \partial\mathcal L/\partial W^l = (\Delta^l)^\top A^{l-1}
-            nabla_b[l - 1] = delta.sum(axis=0)  # \partial\mathcal L/\partial b^l = sum over samples of \Delta^l
-            if l > 1:  # apply the chain rule: \Delta^{l-1} = (\Delta^l W^l) \odot f'(Z^{l-1})
+            nabla_w[l - 1] = delta.T @ fp.a[l - 1]  # ∂ℒ/∂W^l = (Δ^l)ᵀ A^(l-1)
+            nabla_b[l - 1] = delta.sum(axis=0)  # ∂ℒ/∂b^l = sum over samples of Δ^l
+            if l > 1:  # apply the chain rule: Δ^(l-1) = (Δ^l W^l) ⊙ f'(Z^(l-1))
                 delta = self.activation_of(l - 1).backward(fp.z[l - 1], fp.a[l - 1], delta @ self.weights[l])
         return Gradients(nabla_w, nabla_b, deltas)
 
