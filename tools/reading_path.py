@@ -115,8 +115,12 @@ def split(cell):
         cut -= 1
     teach = "".join(lines[:cut]).rstrip("\n")
     checks = "".join(lines[cut:]).strip("\n")
+    # nbval's markers (a timing cell's NBVAL_IGNORE_OUTPUT) hold for the checks' outputs too
+    markers = [line for line in lines[:cut] if re.match(r"\s*#\s*NBVAL_", line)]
+    checks = "".join(markers) + checks
     head = dict(cell, source=teach, outputs=[], execution_count=None)
     tail = {
+        "id": f"{cell.get('id', 'cell')}-checks"[:64],
         "cell_type": "code",
         "execution_count": None,
         "metadata": {"tags": [HIDE]},

@@ -240,6 +240,21 @@ def test_errata_separate_errors_from_imprecisions():
     assert not re.search(r"[Mm]oved from|earlier version", errata), "the page shows its own revision history"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_glued_values_are_plain_numbers(path):
+    """A glued numpy scalar is stored as its repr, "np.float64(0.29)" under numpy 2, which a
+    format spec in the prose and the student release (which pastes the value) cannot read: glue
+    float(x) or int(n)."""
+    numpy_reprs = []
+    for cell in json.loads(path.read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = out.get("data", {}).get("application/papermill.record/text/plain", "")
+            if name and re.match(r"np\.\w+\(|np\.(?:True|False)_", text):
+                numpy_reprs.append(f"{name} = {text}")
+    assert not numpy_reprs, f"{path.name} glues numpy scalars: {numpy_reprs}"
+
+
 def test_glue_from_another_page_names_a_format():
     """MyST-NB reads `{glue:text}` as key:format, splitting at the last colon, so a
     `path.ipynb::key` without a format is read as the key 'path.ipynb:' and fails to resolve;
