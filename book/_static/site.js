@@ -6,6 +6,7 @@
 //   Code tab stops       a code block that scrolls can be scrolled by keyboard (pydata-sphinx-theme 0.17.1)
 //   Cell toggle names    "Show code cell source" is also the toggle's accessible name (MyST-NB 1.4.0)
 //   Search snippets      a formula in a search result's snippet is shown as its TeX between $ signs
+//   Sidebar buttons      the header's sidebar buttons open their drawers on a phone (sphinx-book-theme 1.3.0)
 // A workaround names the upstream version it works around and when it can be deleted.
 (() => {
   "use strict";
@@ -140,7 +141,28 @@
     Search.htmlToText.texInSnippets = true;
   };
 
+  // Sidebar buttons: on a narrow screen, sphinx-book-theme 1.3.0 shows its own header buttons for the
+  // two sidebars (the table of contents and "On this page", class primary-toggle and
+  // secondary-toggle), while pydata-sphinx-theme 0.17.1 opens a sidebar's drawer only from the
+  // first element of that class on the page (document.querySelector), its own header's button,
+  // which is hidden there: a tap on the visible "On this page" button did nothing. A click on any
+  // other button of the class is passed to the first. Delete when the theme binds every button of
+  // the class: test_on_a_phone_the_page_contents_open_and_their_formulas_fit then passes without it.
+  const forwardSidebarButtons = () => {
+    for (const selector of [".primary-toggle", ".secondary-toggle"]) {
+      const [first, ...others] = document.querySelectorAll(selector);
+      for (const button of others) {
+        button.addEventListener("click", (event) => {
+          event.preventDefault();
+          event.stopPropagation();
+          first.click();
+        });
+      }
+    }
+  };
+
   const ready = () => {
+    forwardSidebarButtons();
     nameToggles();
     texInSnippets();
     updateTabStops();

@@ -387,6 +387,33 @@ def test_the_intro_links_the_pdf_of_the_book(site, browser):
     page.context.close()
 
 
+# the chapters whose headings hold formulas, which the page-contents drawer lists
+HEADING_MATH = ["book/04_forward_pass.html", "book/05_loss_functions.html",
+                "book/08_worked_example_2_2_2.html", "book/10_backprop_as_gradient_descent.html"]
+
+
+@pytest.mark.parametrize("path", HEADING_MATH)
+def test_on_a_phone_the_page_contents_open_and_their_formulas_fit(site, browser, path):
+    """At 390 px the page contents are a drawer: closed, its formulas (a heading's math) are hidden,
+    not off the screen for a reader; a tap on the header's visible button opens it (site.js, Sidebar
+    buttons), and every formula in it lies inside the screen."""
+    page, problems, _ = open_page(browser, f"{site}/{path}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(200)
+    drawer_math = "#pst-secondary-sidebar mjx-container, #pst-secondary-sidebar-modal mjx-container"
+    assert page.locator(drawer_math).count(), f"{path}: no formula in the page contents"
+    shown = page.evaluate(f"() => [...document.querySelectorAll('{drawer_math}')].filter(c => getComputedStyle(c).visibility === 'visible').length")
+    assert shown == 0, f"{path}: {shown} formulas of the closed page contents are visible"
+    page.locator("button.secondary-toggle:visible").first.click()
+    page.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal').open", timeout=5000)
+    boxes = page.evaluate("() => [...document.querySelectorAll('dialog[open] mjx-container')].map(c => { const r = c.getBoundingClientRect(); return [c.textContent, r.left, r.right, r.width]; })")
+    assert boxes, f"{path}: the open drawer shows no formula"
+    outside = [b for b in boxes if b[3] > 0 and (b[1] < 0 or b[2] > 390)]
+    assert not outside, f"{path}: formulas of the open page contents leave the screen: {outside}"
+    assert not problems
+    page.context.close()
+
+
 def test_solution_dropdown_opens_and_shows_the_code(site, browser):
     page, problems, _ = open_page(browser, f"{site}/{CHAPTER}")
     solution = page.locator("div.solution.dropdown").first
