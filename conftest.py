@@ -14,6 +14,10 @@ tests/ and book/, and pytest reads it before it parses the run's options).
   suite on every core (``--dist loadscope``: a module's tests, a notebook's cells, share one
   worker and its module fixtures). ``-n 0`` runs it in one process; ``-p no:nbval`` leaves
   the chapters out.
+- The longest modules go first (``FIRST``, slowest first) and xdist keeps that order
+  (``--no-loadscope-reorder``; by default it would start with the modules of most tests): a
+  worker that finishes early then takes the short ones, and the two end together instead of
+  one waiting out the last long module alone.
 """
 
 import importlib.util
@@ -48,3 +52,16 @@ def pytest_cmdline_main(config):
         config.option.numprocesses = "auto"
         if config.option.dist == "no":
             config.option.dist = "loadscope"
+            config.option.loadscopereorder = False
+
+
+# the modules that take longest (seconds on two cores, the class grading them in each), slowest first
+FIRST = ["tests/course/test_course_grading.py", "tests/course/test_course_cheats.py", "tests/course/test_course_ci.py",
+         "tests/course/test_course_isolation.py", "tests/library/test_dependencies.py",
+         "tests/course/test_course_install.py", "tests/course/test_course_release.py", "book/17_optimizers.ipynb",
+         "book/10_backprop_as_gradient_descent.ipynb", "book/11_gradient_descent.ipynb"]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: k for k, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))  # stable: the rest keep their order

@@ -12,6 +12,8 @@ a kernel starts outlives it: killing the sandbox ends its PID namespace.
 Limits: memory (address space), file size, no core dumps, and a number of
 processes (``RLIMIT_NPROC`` inside the sandbox, which the kernel enforces for any
 user but root; for root, a ``pids`` cgroup per kernel where the machine has one).
+For root, where the machine has a ``cpu`` cgroup, a kernel also gets at most one
+processor's time: a busy loop or a fork bomb slows only its own notebook.
 Code runs one cell at a time under a wall-clock limit; a cell that does not stop
 when interrupted is ended by killing the sandbox.
 
@@ -56,10 +58,11 @@ from ipykernel.kernelapp import launch_new_instance
 launch_new_instance()
 """
 
-# the kernel's guardian, outside the sandbox (argv: the grader's pid, a cgroup.procs to join or "", then
-# the command): it starts the command in its own process group and ends that group when the grader
-# ends, however it ends. bubblewrap's own --die-with-parent cannot be relied on for this: the kernel
-# clears a parent-death signal when a process changes its credentials, as bwrap does when run by root
+# the kernel's guardian, outside the sandbox (argv: the grader's pid, the cgroup.procs files to join,
+# separated by os.pathsep, or "", then the command): it starts the command in its own process group and
+# ends that group when the grader ends, however it ends. bubblewrap's own --die-with-parent cannot be
+# relied on for this: the kernel clears a parent-death signal when a process changes its credentials,
+# as bwrap does when run by root
 GUARDIAN = """\
 import ctypes, os, signal, subprocess, sys
 grader, procs, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -70,8 +73,8 @@ signal.signal(signal.SIGINT, lambda *_: None)  # a kernel without the sandbox in
 ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM here when the grader ends
 if os.getppid() != grader:
     end()  # it ended before the line above
-if procs:
-    with open(procs, "w") as f:
+for path in filter(None, procs.split(os.pathsep)):
+    with open(path, "w") as f:
         f.write(str(os.getpid()))
 sys.exit(subprocess.Popen(command).wait())
 """
@@ -187,24 +190,42 @@ def _write_identity(folder):
     (folder / ".group").write_text(f"student:x:{INSIDE_UID}:\n")
 
 
-class _PidsCgroup:
-    """A pids cgroup for one kernel (cgroup v1's pids hierarchy, or v2 where this process may make one),
-    or nothing where the machine does not let this user make one."""
+class _KernelCgroup:
+    """The cgroups of one kernel, where this process may make them (root): a ``pids`` cgroup that bounds
+    its processes, and a ``cpu`` cgroup that gives it at most one processor's time, so that a fork bomb or
+    a busy loop costs its own exercises and never its classmates' kernels their processor. cgroup v1 has
+    a hierarchy per controller (both are joined); v2 has one, with the controllers its parent enables.
+    ``paths`` is empty where the machine offers none; ``pids`` says whether the process limit holds."""
 
-    def __init__(self, limit):
-        self.path = None
-        for root in self._roots():
+    PERIOD = 100_000  # microseconds: one processor is a quota of one period per period
+
+    def __init__(self, processes):
+        self.paths, self.pids = [], False
+        name = f"mlpcourse-{os.getpid()}-{secrets.token_hex(4)}"
+        settings = {"pids": {"pids.max": str(processes)},
+                    "cpu": {"cpu.cfs_period_us": str(self.PERIOD), "cpu.cfs_quota_us": str(self.PERIOD)},
+                    "unified": {"pids.max": str(processes), "cpu.max": f"{self.PERIOD} {self.PERIOD}"}}
+        for kind, root in self._roots():
             self._sweep(root)
-            path = root / f"mlpcourse-{os.getpid()}-{secrets.token_hex(4)}"
+            path = root / name
             try:
                 path.mkdir()
-                (path / "pids.max").write_text(str(limit))
+                for file, value in settings[kind].items():
+                    if (path / file).exists():
+                        (path / file).write_text(value)
             except OSError:
                 if path.is_dir():
                     path.rmdir()
                 continue
-            self.path = path
-            return
+            self.paths.append(path)
+            self.pids = self.pids or (path / "pids.max").exists()
+            if kind == "unified":
+                return
+
+    @property
+    def procs(self):
+        """The ``cgroup.procs`` files the kernel's guardian joins, separated by ``os.pathsep``."""
+        return os.pathsep.join(str(path / "cgroup.procs") for path in self.paths)
 
     @staticmethod
     def _sweep(root):
@@ -222,23 +243,30 @@ class _PidsCgroup:
 
     @staticmethod
     def _roots():
-        v1 = Path("/sys/fs/cgroup/pids")
-        if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
-            yield v1
+        """(kind, folder) where a kernel's cgroup can be made: v1's pids and cpu hierarchies, else the v2
+        cgroup of this process if it delegates pids or cpu to its children."""
+        found = False
+        for kind in ("pids", "cpu"):
+            v1 = Path("/sys/fs/cgroup") / kind
+            if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
+                found = True
+                yield kind, v1
+        if found:
+            return
         for line in Path("/proc/self/cgroup").read_text().splitlines() if Path("/proc/self/cgroup").exists() else ():
             if line.startswith("0::"):
                 for mount in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
                     own = mount / line[3:].lstrip("/")
-                    if "pids" in (own / "cgroup.subtree_control").read_text() if (
-                            own / "cgroup.subtree_control").is_file() else False:
-                        yield own
+                    control = own / "cgroup.subtree_control"
+                    if control.is_file() and {"pids", "cpu"} & set(control.read_text().split()):
+                        yield "unified", own
 
     def close(self):
-        if self.path is not None:
+        for path in self.paths:
             for _ in range(50):  # the kernel's processes may take a moment to be reaped
                 try:
-                    self.path.rmdir()
-                    return
+                    path.rmdir()
+                    break
                 except OSError:
                     time.sleep(0.05)
 
@@ -248,9 +276,9 @@ def process_limit_problem():
     every user but root, and root needs a pids cgroup it can make."""
     if os.geteuid() != 0:
         return ""
-    cgroup = _PidsCgroup(PROCESSES)
+    cgroup = _KernelCgroup(PROCESSES)
     cgroup.close()
-    if cgroup.path is not None:
+    if cgroup.pids:
         return ""
     return ("the grader runs as root and this machine offers no pids cgroup it can make, so the limit of "
             f"{PROCESSES} processes per kernel does not hold (a fork bomb slows the machine until its cell's "
@@ -306,8 +334,8 @@ class Sandbox:
                 _write_identity(self.dir)
                 wrapper = bwrap_args(self.dir, _standin_package(self.dir / ".mlpcourse"))
                 if os.geteuid() == 0:  # RLIMIT_NPROC does not hold root back: a pids cgroup does, where there is one
-                    self.cgroup = _PidsCgroup(self.processes)
-                    procs = str(self.cgroup.path / "cgroup.procs") if self.cgroup.path else ""
+                    self.cgroup = _KernelCgroup(self.processes)
+                    procs = self.cgroup.procs
             km.wrapper = (sys.executable, "-I", "-c", GUARDIAN, str(os.getpid()), procs, *wrapper)
             km.start_kernel(env=env, cwd=str(self.dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.kc = km.blocking_client()

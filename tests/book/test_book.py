@@ -1,6 +1,7 @@
 """The book itself: every chapter is in the table of contents, stored executed top to
 bottom in one kernel, free of errors, and its citations and glue keys resolve."""
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -114,10 +115,13 @@ def _code_lines(text):
     return lines
 
 
+@functools.cache
 def _library_bodies():
-    """(qualified name, body lines without the docstring) of every function and method of mlpcore."""
+    """(qualified name, body lines without the docstring) of every function and method of mlpcore
+    (parsed once per test run: every chapter is compared with the same library)."""
     import ast
 
+    bodies = []
     for path in sorted((ROOT / "mlpcore").glob("*.py")):
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
@@ -125,7 +129,8 @@ def _library_bodies():
                 body = node.body[1:] if ast.get_docstring(node) is not None else node.body
                 if body:
                     text = "\n".join(ast.get_source_segment(source, stmt) or "" for stmt in body)
-                    yield f"{path.stem}.{node.name}", _code_lines(text)
+                    bodies.append((f"{path.stem}.{node.name}", tuple(_code_lines(text))))
+    return tuple(bodies)
 
 
 def _chapter_code(path):

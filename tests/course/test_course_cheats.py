@@ -122,7 +122,7 @@ def graded(tmp_path_factory):
     (root / "class" / "forger-shadow" / "mlpcourse" / "__init__.py").write_text("")
     nbformat.write(submission(CH, "untouched"), root / "class" / "forger-shadow" / f"{CH}.ipynb")
     names["forger-shadow"] = "package shadowed in the student's folder"
-    limits = ["--timeout", "8", "--total-timeout", "120", "--memory", "1.5", "--seed", "7", "--no-progress"]
+    limits = ["--timeout", "5", "--total-timeout", "120", "--memory", "1.5", "--seed", "7", "--no-progress"]
     for where in ("class", "alone"):
         assert main(["grade", str(root / where), "--out", str(root / f"grades-{where}"), "--jobs", "2", *limits]) == 0
     rows = {}

@@ -2,6 +2,7 @@
 builds) carries the chapters with every reference solution out, and still knows each chapter's
 exercises, which are checked and the names their checks read."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -45,15 +46,20 @@ def _split(nb):
     return inside, outside
 
 
-def _solution_lines(nb):
-    """Lines of reference solution code that are found nowhere public: not outside the solutions of any
-    chapter, nor in the code of the two packages (mlpcore is the library the chapters teach, and the
-    checks' own references, independent of the solutions, are public: a student's install runs them)."""
+@functools.cache
+def _public():
+    """What is public: every chapter outside its solutions, and the code of the two packages (mlpcore is
+    the library the chapters teach, and the checks' own references, independent of the solutions, are
+    public: a student's install runs them)."""
     public = [p.read_text() for pkg in ("mlpcore", "mlpcourse") for p in (ROOT / pkg).rglob("*.py")]
     for path in (ROOT / "book").glob("*.ipynb"):
         public += _split(nbformat.read(path, 4))[1]
-    public = "\n".join(public)
-    return [line for line in _split(nb)[0] if line not in public]
+    return "\n".join(public)
+
+
+def _solution_lines(nb):
+    """Lines of reference solution code that are found nowhere public (:func:`_public`)."""
+    return [line for line in _split(nb)[0] if line not in _public()]
 
 
 def test_the_wheel_holds_every_chapter_and_no_reference_solution(wheel):

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.skipif(bool(sandbox_problem()) and not os.environ.get("
 CH = "04_forward_pass"  # the attacks are on the grader, not the chapter; chapter 4 runs in under a second
 LABELS = course.chapter(CH).checked
 MARKER = "mlpcourse-attack-" + os.urandom(4).hex()  # in the argv of every process an attacker leaves behind
-LIMITS = ["--timeout", "10", "--total-timeout", "90", "--memory", "2", "--seed", "11", "--no-progress"]
+LIMITS = ["--timeout", "5", "--total-timeout", "90", "--memory", "2", "--seed", "11", "--no-progress"]
 HONEST = {"honest-solved": "solved", "honest-wrong": "wrong", "honest-untouched": "untouched",
           "honest-solved-2": "solved"}
 
@@ -307,14 +307,48 @@ def test_a_grader_killed_mid_class_resumes_without_losing_or_repeating_a_noteboo
     assert _left_after(10, str(tmp)) == []  # its kernels died with it
     again = _grade(paths["alone"], out, tmp)
     assert again.returncode == 0, again.stderr
-    # the killed grader's pids cgroups (root only, where the machine has them) are gone with the next run
-    assert not list(Path("/sys/fs/cgroup/pids").glob(f"mlpcourse-{run.pid}-*"))
+    # the killed grader's cgroups (root only, where the machine has them) are gone with the next run
+    assert not [p for kind in ("pids", "cpu") for p in Path("/sys/fs/cgroup", kind).glob(f"mlpcourse-{run.pid}-*")]
     assert f"took {len(kept)} from the gradebook" in again.stdout
     every = _submissions(db)
     assert sorted((s, c) for s, c, _ in every) == sorted((s, CH) for s in HONEST)  # each once, none lost
     assert _rows(out) == _rows(paths["grades-alone"])
     outcomes = [r[0] for r in sqlite3.connect(db).execute("SELECT outcome FROM runs ORDER BY id")]
     assert outcomes == [gradebook.KILLED, "finished"]  # the killed run could not say how it ended; the next did
+
+
+BUSY = """
+import os, resource, time
+children = []
+for _ in range(2):  # two processes, each spinning for a second of wall-clock time
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+open("cpu.txt", "w").write(str(used.ru_utime + used.ru_stime))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/sys/fs/cgroup/cpu/cgroup.procs").is_file(),
+                    reason="the processor limit is a cgroup v1 cpu cgroup, made by root")
+def test_a_kernel_gets_at_most_one_processor():
+    from mlpcourse.kernel import Sandbox
+
+    with Sandbox(memory_gib=1) as sandbox:
+        (cpu,) = [p for p in sandbox.cgroup.paths if p.parent.name == "cpu"]
+        assert (cpu / "cpu.cfs_quota_us").read_text().strip() == (cpu / "cpu.cfs_period_us").read_text().strip()
+        assert len((cpu / "cgroup.procs").read_text().split()) >= 3  # the guardian, bwrap, the kernel
+        assert sandbox.run(BUSY, 20).status == "ok"
+        used = float((sandbox.dir / "cpu.txt").read_text())
+    # two busy processes for a second: two processor-seconds where they may, at most one here
+    assert 0.3 < used < 1.25, used
+    assert not cpu.exists()  # removed with the kernel
 
 
 def test_without_bubblewrap_grade_refuses_and_names_the_package(tmp_path):
@@ -338,7 +372,7 @@ def test_grade_records_each_run(attacked):
     (started, ended, commit, seed, limits, jobs, graded, reused), = db.execute(
         "SELECT started, ended, commit_id, seed, limits, jobs, graded, reused FROM runs").fetchall()
     assert started <= ended and seed == 11 and jobs == 2 and graded == 11 and reused == 0
-    assert json.loads(limits) == {"cell": 10.0, "total": 90.0, "memory": 2.0}
+    assert json.loads(limits) == {"cell": 5.0, "total": 90.0, "memory": 2.0}
     assert commit
 
 
