@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import integer
 
-__all__ = ["xor", "digits", "moons", "spirals", "one_hot", "minmax_scale"]
+__all__ = ["xor", "digits", "mnist1d", "moons", "spirals", "one_hot", "minmax_scale"]
 
 
 def xor():
@@ -75,6 +75,36 @@ def digits(test_fraction=0.25, seed=0):
         raise ImportError("mlpcore.data.digits needs scikit-learn (pip install scikit-learn)") from None
     bunch = load_digits()
     return _split(bunch.data / 16.0, bunch.target, test_fraction, seed)
+
+
+def mnist1d(seed=42):
+    """MNIST-1D (Greydanus, 2020): 5000 one-dimensional signals of length 40, ten classes,
+    made by the published generator of the ``mnist1d`` package (no download).
+
+    Each class is a template of 12 points, padded, scaled, shifted, sheared, with
+    correlated and independent noise added, then sampled at 40 points; the set is
+    standardised to mean 0 and standard deviation 1. ``seed=42`` is the generator's
+    own default, the data set of the paper. Returns ``X_train (4000, 40), Y_train
+    (4000, 10), X_test (1000, 40), Y_test``: the generator's own split. NumPy's and
+    Python's global random states are left as they were (the generator seeds them).
+    """
+    seed = integer(seed, "seed", 0)
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:  # the book's dependency, not mlpcore's
+        raise ImportError("mlpcore.data.mnist1d needs the mnist1d package (pip install mnist1d)") from None
+    import random
+
+    args = get_dataset_args()
+    args.seed = seed
+    saved = np.random.get_state(), random.getstate()
+    try:
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
+    return (data["x"].astype(np.float64), one_hot(data["y"].astype(np.int64), 10),
+            data["x_test"].astype(np.float64), one_hot(data["y_test"].astype(np.int64), 10))
 
 
 def moons(n=200, noise=0.1, seed=0):

@@ -35,6 +35,41 @@ def test_digits_scaled_split_and_reproducible():
         data.digits(test_fraction=1.5)
 
 
+def test_mnist1d_is_the_published_generators_set_and_leaves_the_global_random_states_alone(monkeypatch):
+    if importlib.util.find_spec("mnist1d") is None:  # the book's dependency, not mlpcore's
+        with pytest.raises(ImportError, match=r"needs the mnist1d package \(pip install mnist1d\)"):
+            data.mnist1d()
+        return
+    import random
+
+    np.random.seed(7)
+    random.seed(7)
+    before = np.random.random(), random.random()
+    np.random.seed(7)
+    random.seed(7)
+    Xtr, Ytr, Xte, Yte = data.mnist1d()
+    assert (np.random.random(), random.random()) == before  # as if mnist1d had not run
+    assert Xtr.shape == (4000, 40) and Xte.shape == (1000, 40) and Ytr.shape == (4000, 10)
+    assert Xtr.dtype == np.float64 and Ytr.dtype == np.float64
+    np.testing.assert_array_equal(Ytr.sum(axis=1), 1)
+    np.testing.assert_array_equal(np.bincount(np.r_[Ytr.argmax(1), Yte.argmax(1)]), [500] * 10)
+    everything = np.vstack([Xtr, Xte])  # standardised as a whole
+    np.testing.assert_allclose([everything.mean(), everything.std()], [0.0, 1.0], atol=1e-12)
+    from mnist1d.data import get_dataset_args, make_dataset  # the generator itself, with its own seed 42
+
+    direct = make_dataset(get_dataset_args())
+    np.testing.assert_array_equal(Xtr, direct["x"])
+    np.testing.assert_array_equal(Yte.argmax(1), direct["y_test"])
+    import mnist1d.data
+
+    seen = []  # the seed reaches the generator (without a second, slow generation)
+    monkeypatch.setattr(mnist1d.data, "make_dataset", lambda args: seen.append(args.seed) or direct)
+    data.mnist1d(seed=1)
+    assert seen == [1]
+    with pytest.raises(ValueError, match="seed"):
+        data.mnist1d(seed=-1)
+
+
 @pytest.mark.parametrize("make, k", [(lambda s: data.moons(100, seed=s), 2), (lambda s: data.spirals(30, 3, seed=s), 3)])
 def test_synthetic_sets_are_seeded(make, k):
     X, Y = make(0)
