@@ -26,7 +26,7 @@ def _chapters(parser, what):
 def parser():
     p = argparse.ArgumentParser(prog=PROG, description="The course's tools: write the student version of the "
                                 "chapters, check a student's notebooks, grade a class, write the student CI.")
-    commands = p.add_subparsers(dest="command", required=True, metavar="{release,check,grade,ci-template}")
+    commands = p.add_subparsers(dest="command", required=True, metavar="{release,check,grade,merge,ci-template}")
 
     rel = commands.add_parser("release", help="write the student version of chapters",
                               description="Write the student version of chapters, readable in JupyterLab or VS "
@@ -78,11 +78,22 @@ def parser():
     grd.add_argument("--student", action="append", default=None, metavar="ID",
                      help="grade only this student (again, even if the gradebook has the notebook); the exports "
                      "keep the other students' latest grades. Repeat for several")
+    grd.add_argument("--shard", default=None, metavar="I/N",
+                     help="grade only the I-th of N slices of the class (0 <= I < N, by a hash of the student id, "
+                     "so the same on every machine) into this gradebook; `merge` joins the N gradebooks")
     grd.add_argument("--no-progress", action="store_true", help="no progress bar")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run the kernels without the bubblewrap sandbox (only where it cannot be had: a "
                      "submission can then reach your files, the grader and other students' work)")
     _limits(grd)
+
+    mrg = commands.add_parser("merge", help="join the gradebooks of a class graded in shards",
+                              description="Copy the gradebooks of `grade --shard I/N` runs into one gradebook in "
+                              "GRADES and export it as `grade` does. Refuses gradebooks graded with another version "
+                              "of the course, other limits, sandbox or chapters, or given another class; lists any "
+                              "student graded twice (the latest grade is exported) or never (exported as missing).")
+    mrg.add_argument("gradebooks", nargs="+", type=Path, metavar="GRADES_I", help="the --out folders of the shards")
+    mrg.add_argument("--out", required=True, type=Path, help="a new folder for the merged gradebook")
 
     ci = commands.add_parser("ci-template", help="write the GitHub Actions workflow for a student repository",
                              description="Print the workflow for .github/workflows/check-homework.yml of a student "
@@ -103,7 +114,8 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        return {"release": _release, "check": _check, "grade": _grade, "ci-template": _ci}[args.command](args)
+        return {"release": _release, "check": _check, "grade": _grade, "merge": _merge,
+                "ci-template": _ci}[args.command](args)
     except course.UnknownChapter as exc:
         print(f"{PROG} {args.command}: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -259,6 +271,9 @@ def _grade(args):
     if args.jobs is not None and args.jobs < 1:
         print(f"{PROG} grade: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
+    shard = _shard(args.shard)
+    if shard is None:
+        return 2
     isolation, note = _isolation(args)
     if isolation is None:
         return 2
@@ -266,7 +281,7 @@ def _grade(args):
         print(f"note: {note}", file=sys.stderr)
     try:
         graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
-                             progress=not args.no_progress, isolation=isolation, only=args.student)
+                             progress=not args.no_progress, isolation=isolation, only=args.student, shard=shard)
     except CourseChanged as exc:
         print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
         return 3
@@ -287,6 +302,37 @@ def _grade(args):
           f"({total - graded.graded - graded.reused} missing) of {len(graded.students)} students; run "
           f"{graded.run['id']}, seed {graded.run['seed']}; isolation: "
           f"{'bubblewrap sandbox' if isolation == 'bubblewrap' else 'none (--no-sandbox)'}; gradebook in {args.out}")
+    return 0
+
+
+def _shard(text):
+    """``"I/N"`` as (I, N), (0, 1) for None; None (after saying why) when it is not a shard."""
+    if text is None:
+        return 0, 1
+    parts = text.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        i, n = int(parts[0]), int(parts[1])
+        if 0 <= i < n:
+            return i, n
+    print(f"{PROG} grade: --shard must be I/N with 0 <= I < N (the I-th of N slices, counted from 0), "
+          f"got {text!r}", file=sys.stderr)
+    return None
+
+
+def _merge(args):
+    from . import gradebook
+    from .merge import MergeRefused, merge
+
+    try:
+        merged = merge(args.gradebooks, args.out)
+    except MergeRefused as exc:
+        print(f"{PROG} merge: {exc}", file=sys.stderr)
+        return 2
+    gradebook.write(args.out, merged)
+    for p in merged.problems:
+        print(f"note: {p}")
+    print(f"merged {len(args.gradebooks)} gradebooks: {len(merged.students)} students, "
+          f"{len(merged.chapters)} chapters; gradebook in {args.out}")
     return 0
 
 

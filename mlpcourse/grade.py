@@ -18,7 +18,7 @@ every submission, and the run stops if they changed (:class:`Guard`).
 """
 
 __all__ = ["ClassRun", "CourseChanged", "Guard", "Interrupted", "UnknownStudent", "chapters_present", "course_version",
-           "find_submissions", "grade_class"]
+           "find_submissions", "grade_class", "shard_of"]
 
 import hashlib
 import json
@@ -93,6 +93,12 @@ def find_submissions(root, chapters):
     return [s.name for s in students], found, problems
 
 
+def shard_of(student, shards):
+    """The shard, 0 to ``shards`` - 1, that student id ``student`` belongs to: from a hash of the id alone,
+    so that a student stays in the same shard when classmates join or leave, on every machine."""
+    return int(hashlib.sha256(student.encode("utf-8")).hexdigest(), 16) % shards
+
+
 def chapters_present(root):
     """The course's chapters that occur in at least one submission, as ``<chapter>.ipynb`` or as a
     browser's copy ``<chapter> (N).ipynb`` (macOS's metadata and hidden folders skipped)."""
@@ -161,10 +167,11 @@ def _fontcache():
 
 
 def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=None, progress=True,
-                isolation="bubblewrap", only=None):
+                isolation="bubblewrap", only=None, shard=(0, 1)):
     """Grade every student's chapters into the gradebook in ``out``; return a :class:`ClassRun`.
     ``only``, a list of student ids: grade those students' notebooks again, and take every other
-    student's latest grades from the gradebook.
+    student's latest grades from the gradebook. ``shard=(i, n)``: grade only the students of shard
+    ``i`` of ``n`` (:func:`shard_of`); the gradebook records the whole class, for ``merge``.
     Raises :class:`Interrupted` on Ctrl-C (kernels ended, what was graded kept) and
     :class:`CourseChanged` (without the sandbox) if the course's files changed."""
     limits = limits or Limits()
@@ -175,8 +182,16 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     jobs = jobs or os.cpu_count() or 1
     seed = new_seed() if seed is None else seed
     students, found, problems = find_submissions(submissions, chapters)
+    everyone = students
+    if shard != (0, 1):
+        students = [s for s in students if shard_of(s, shard[1]) == shard[0]]
+        found = {key: path for key, path in found.items() if key[0] in students}
     if only:
-        unknown = sorted(set(only) - set(students))
+        elsewhere = sorted(set(only) & set(everyone) - set(students))
+        if elsewhere:
+            raise UnknownStudent(", ".join(f"student {s} is in shard {shard_of(s, shard[1])} of {shard[1]}, not "
+                                           f"{shard[0]}" for s in elsewhere))
+        unknown = sorted(set(only) - set(everyone))
         if unknown:
             raise UnknownStudent(f"no submission folder for student {', '.join(unknown)} in {submissions}")
     data = {key: path.read_bytes() for key, path in found.items() if path is not None}
@@ -184,6 +199,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     fingerprint, commit = course_version()
     book = gradebook.Gradebook(out)
     run = book.start_run(fingerprint, commit, seed, asdict(limits), isolation, jobs)
+    book.record_class(run, everyone, chapters, *shard)
     version = {"course": fingerprint, "limits": json.dumps(asdict(limits), sort_keys=True), "isolation": isolation}
     done, todo = {}, []  # (student, chapter) -> submission id in the gradebook
     reused = 0

@@ -2,13 +2,15 @@
 
 The database is the record. ``runs`` holds every grading run (start and end, the
 course's commit and fingerprint, seed, limits, isolation, jobs, counts, and how it
-ended); ``submissions`` a graded notebook (student, chapter, the sha256 of its
-bytes, the course version, limits, isolation and seed it was graded with, the
-problems found); ``results`` its rows, one per exercise (a written one holds the student's
-answer, graded by hand). A notebook's rows
-are committed the moment it is graded (WAL mode), and nothing is ever deleted: a
-regrade adds a submission. ``grades.csv``, ``summary.csv``, ``feedback/`` and
-``report.html`` (with ``written.html``, the written answers to grade by hand) are exports
+ended); ``classes`` the class a run was given (every student folder found, the
+chapters) and the shard of it that the run graded (``grade --shard I/N``; 0 of 1 for
+the whole class); ``submissions`` a graded notebook (student, chapter, the sha256 of
+its bytes, the course version, limits, isolation and seed it was graded with, the
+problems found); ``results`` its rows, one per exercise (a written one holds the
+student's answer, graded by hand). A notebook's rows are committed the moment it is
+graded (WAL mode), and nothing is ever deleted: a regrade adds a submission.
+``grades.csv``, ``summary.csv``, ``feedback/`` and ``report.html`` (with
+``written.html``, the written answers to grade by hand) are exports
 of the latest result per student and chapter.
 """
 
@@ -44,6 +46,9 @@ CREATE TABLE IF NOT EXISTS results (
     submission INTEGER NOT NULL REFERENCES submissions(id), position INTEGER NOT NULL, exercise TEXT NOT NULL,
     status TEXT NOT NULL, detail TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY (submission, position));
 CREATE INDEX IF NOT EXISTS by_student ON submissions (student, chapter);
+CREATE TABLE IF NOT EXISTS classes (
+    run INTEGER PRIMARY KEY REFERENCES runs(id), shard INTEGER NOT NULL, shards INTEGER NOT NULL,
+    students TEXT NOT NULL, chapters TEXT NOT NULL);
 """
 
 
@@ -73,6 +78,12 @@ class Gradebook:
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
                 (_now(), course, commit, seed, json.dumps(limits, sort_keys=True), isolation, jobs))
         return cur.lastrowid
+
+    def record_class(self, run, students, chapters, shard=0, shards=1):
+        """Record the class run ``run`` was given (every student, the chapters) and its shard of it."""
+        with self.db:
+            self.db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?)",
+                            (run, shard, shards, json.dumps(sorted(students)), json.dumps(list(chapters))))
 
     def finish_run(self, run, outcome, reused):
         """Record how run ``run`` ended and what it did; return how many notebooks it graded (counted in
@@ -324,7 +335,8 @@ def _run_text(run):
     if not run:
         return ""
     e = html.escape
-    return (f"<p>Run {run['id']} of the gradebook, seed {run['seed']}, course commit "
+    which = f"Run {run['id']} of the gradebook" if isinstance(run["id"], int) else f"A gradebook {run['id']}"
+    return (f"<p>{which}, seed {run['seed']}, course commit "
             f"<code>{e(run['commit'][:12])}</code>; isolation: {e(isolation_text(run['isolation']))}.</p>")
 
 
