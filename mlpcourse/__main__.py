@@ -26,7 +26,8 @@ def _chapters(parser, what):
 def parser():
     p = argparse.ArgumentParser(prog=PROG, description="The course's tools: write the student version of the "
                                 "chapters, check a student's notebooks, grade a class, write the student CI.")
-    commands = p.add_subparsers(dest="command", required=True, metavar="{release,check,grade,merge,ci-template}")
+    commands = p.add_subparsers(dest="command", required=True,
+                                metavar="{release,check,grade,merge,export,ci-template}")
 
     rel = commands.add_parser("release", help="write the student version of chapters",
                               description="Write the student version of chapters, readable in JupyterLab or VS "
@@ -81,6 +82,9 @@ def parser():
     grd.add_argument("--shard", default=None, metavar="I/N",
                      help="grade only the I-th of N slices of the class (0 <= I < N, by a hash of the student id, "
                      "so the same on every machine) into this gradebook; `merge` joins the N gradebooks")
+    grd.add_argument("--points", default=None, metavar="FILE",
+                     help="what each exercise is worth, for summary.csv and `export`: a CSV with the columns "
+                     "exercise,points (default: its stars, ★ = 1, ★★ = 2, ★★★ = 3)")
     grd.add_argument("--no-progress", action="store_true", help="no progress bar")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run the kernels without the bubblewrap sandbox (only where it cannot be had: a "
@@ -94,6 +98,21 @@ def parser():
                               "student graded twice (the latest grade is exported) or never (exported as missing).")
     mrg.add_argument("gradebooks", nargs="+", type=Path, metavar="GRADES_I", help="the --out folders of the shards")
     mrg.add_argument("--out", required=True, type=Path, help="a new folder for the merged gradebook")
+    mrg.add_argument("--points", default=None, metavar="FILE", help="as for grade")
+
+    exp = commands.add_parser("export", help="write a gradebook's points for Canvas, Moodle or a spreadsheet",
+                              description="Write GRADES's points per student and chapter (summary.csv) as Canvas's "
+                              "or Moodle's grade import, or a plain CSV, one row per student of the roster exported "
+                              "from the LMS, matched by the roster column --match. Students of the gradebook missing "
+                              "from the roster, and of the roster missing from the gradebook, are listed.")
+    exp.add_argument("gradebook", type=Path, metavar="GRADES", help="the --out folder of `grade` or `merge`")
+    exp.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"), help="the file to write")
+    exp.add_argument("--roster", type=Path, default=None,
+                     help="the class list exported from the LMS (required for canvas and moodle)")
+    exp.add_argument("--match", default=None, metavar="COLUMN",
+                     help="the roster column that holds the gradebook's student ids (the student folders' names); "
+                     "default: 'SIS Login ID' for canvas, 'ID number' for moodle")
+    exp.add_argument("--out", type=Path, default=None, help="the file to write (default GRADES/export-FORMAT.csv)")
 
     ci = commands.add_parser("ci-template", help="write the GitHub Actions workflow for a student repository",
                              description="Print the workflow for .github/workflows/check-homework.yml of a student "
@@ -114,7 +133,7 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        return {"release": _release, "check": _check, "grade": _grade, "merge": _merge,
+        return {"release": _release, "check": _check, "grade": _grade, "merge": _merge, "export": _export,
                 "ci-template": _ci}[args.command](args)
     except course.UnknownChapter as exc:
         print(f"{PROG} {args.command}: {exc.args[0]}", file=sys.stderr)
@@ -263,6 +282,7 @@ def _write_summary(args, checked, seed):
 def _grade(args):
     from . import gradebook
     from .grade import CourseChanged, Interrupted, UnknownStudent, grade_class
+    from .points import PointsFileError
 
     limits = _limits_of(args)
     if not args.submissions.is_dir():
@@ -281,14 +301,15 @@ def _grade(args):
         print(f"note: {note}", file=sys.stderr)
     try:
         graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
-                             progress=not args.no_progress, isolation=isolation, only=args.student, shard=shard)
+                             progress=not args.no_progress, isolation=isolation, only=args.student, shard=shard,
+                             points_file=args.points)
     except CourseChanged as exc:
         print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
         return 3
     except Interrupted as exc:
         print(f"{PROG} grade: interrupted: {exc}; run the same command again to resume", file=sys.stderr)
         return 130
-    except UnknownStudent as exc:
+    except (UnknownStudent, PointsFileError) as exc:
         print(f"{PROG} grade: {exc}", file=sys.stderr)
         return 2
     if not graded.students or not graded.chapters:
@@ -322,10 +343,11 @@ def _shard(text):
 def _merge(args):
     from . import gradebook
     from .merge import MergeRefused, merge
+    from .points import PointsFileError
 
     try:
-        merged = merge(args.gradebooks, args.out)
-    except MergeRefused as exc:
+        merged = merge(args.gradebooks, args.out, args.points)
+    except (MergeRefused, PointsFileError) as exc:
         print(f"{PROG} merge: {exc}", file=sys.stderr)
         return 2
     gradebook.write(args.out, merged)
@@ -333,6 +355,24 @@ def _merge(args):
         print(f"note: {p}")
     print(f"merged {len(args.gradebooks)} gradebooks: {len(merged.students)} students, "
           f"{len(merged.chapters)} chapters; gradebook in {args.out}")
+    return 0
+
+
+def _export(args):
+    from .export import ExportError, export
+
+    try:
+        path, not_in_roster, not_graded = export(args.gradebook, args.format, args.roster, args.match, args.out)
+    except ExportError as exc:
+        print(f"{PROG} export: {exc}", file=sys.stderr)
+        return 2
+    if not_in_roster:
+        print(f"note: {len(not_in_roster)} student{'s' * (len(not_in_roster) > 1)} of the gradebook not in the "
+              f"roster, left out of the file: {', '.join(not_in_roster)}")
+    if not_graded:
+        print(f"note: {len(not_graded)} student{'s' * (len(not_graded) > 1)} of the roster not in the gradebook, "
+              f"exported with empty grades: {', '.join(not_graded)}")
+    print(f"wrote {path}")
     return 0
 
 

@@ -54,6 +54,9 @@ class Chapter:
         nb = notebook.read(self.path)
         found = notebook.structure(nb)
         self.exercises = [e["label"] for e in found]
+        self.stars = {}  # label -> its difficulty, 1 to 3 stars (0 where the title has none)
+        for cell in nb.cells:
+            self.stars.update(notebook.exercise_stars(cell))
         self.checked, self.answers, self.solutions, self._statements = [], {}, {}, {}
         for e in found:
             if e["check"] is None:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import course, exercises, gradebook, notebook
+from . import course, exercises, gradebook, notebook, points
 from .kernel import Stopped
 from .submission import Limits, Result, Row, grade_notebook, new_seed
 
@@ -63,6 +63,7 @@ class ClassRun:
     graded: int = 0
     reused: int = 0
     run: dict = field(default_factory=dict)
+    points: dict = field(default_factory=dict)  # (chapter, label) -> what the exercise is worth
 
 
 def find_submissions(root, chapters):
@@ -167,11 +168,12 @@ def _fontcache():
 
 
 def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=None, progress=True,
-                isolation="bubblewrap", only=None, shard=(0, 1)):
+                isolation="bubblewrap", only=None, shard=(0, 1), points_file=None):
     """Grade every student's chapters into the gradebook in ``out``; return a :class:`ClassRun`.
     ``only``, a list of student ids: grade those students' notebooks again, and take every other
     student's latest grades from the gradebook. ``shard=(i, n)``: grade only the students of shard
     ``i`` of ``n`` (:func:`shard_of`); the gradebook records the whole class, for ``merge``.
+    ``points_file``: what each exercise is worth, if not its stars (:func:`mlpcourse.points.table`).
     Raises :class:`Interrupted` on Ctrl-C (kernels ended, what was graded kept) and
     :class:`CourseChanged` (without the sandbox) if the course's files changed."""
     limits = limits or Limits()
@@ -179,6 +181,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     for chapter in chapters:
         course.chapter(chapter)  # unknown names fail here, before any work
         exercises.load_chapter(chapter)  # and the checks are imported before the threads start
+    worth = points.table(chapters, points_file)  # a bad points file fails here, before any work
     jobs = jobs or os.cpu_count() or 1
     seed = new_seed() if seed is None else seed
     students, found, problems = find_submissions(submissions, chapters)
@@ -271,4 +274,4 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     results = {key: book.result(sid) for key, sid in done.items()}
     book.close()
     return ClassRun(students, chapters, results, problems, graded, reused,
-                    {"id": run, "seed": seed, "isolation": isolation, "commit": commit, "course": fingerprint})
+                    {"id": run, "seed": seed, "isolation": isolation, "commit": commit, "course": fingerprint}, worth)

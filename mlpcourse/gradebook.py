@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from . import points
 from .statuses import FAILING, NOT_ATTEMPTED, STATUSES, WRITTEN, passes, tally
 from .submission import Result, Row
 
@@ -32,7 +33,7 @@ __all__ = ["DATABASE", "Gradebook", "write", "feedback", "report", "written_page
 DATABASE = "gradebook.db"
 KILLED = "ended without finishing (killed, or the machine stopped)"
 COLUMNS = ["student", "chapter", "exercise", "status", "detail", "seconds"]
-SUMMARY = ["student", "chapter", *STATUSES, "total"]  # every status counted apart
+SUMMARY = ["student", "chapter", *STATUSES, "total", "points", "possible"]  # every status counted apart
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started TEXT NOT NULL, ended TEXT, outcome TEXT NOT NULL,
@@ -153,13 +154,16 @@ def write(out, graded):
         w.writerow(COLUMNS)
         for s, c, row in rows:
             w.writerow([s, c, row.exercise, row.status, row.detail, f"{row.seconds:.2f}"])
+    worth = graded.points or points.table(chapters)
     with open(out / "summary.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(SUMMARY)
         for s in students:
             for c in chapters:
                 r = results[(s, c)]
-                w.writerow([s, c, *(r.count(status) for status in STATUSES), len(r.rows)])
+                earned, possible = points.score(c, r, worth)
+                w.writerow([s, c, *(r.count(status) for status in STATUSES), len(r.rows), f"{earned:g}",
+                            f"{possible:g}"])
     for s in students:
         (out / "feedback" / f"{s}.md").write_text(feedback(s, chapters, results))
     (out / "report.html").write_text(report(students, chapters, results, graded.problems, graded.run))

@@ -16,7 +16,7 @@ __all__ = ["MergeRefused", "merge"]
 import json
 from pathlib import Path
 
-from . import course, gradebook
+from . import course, gradebook, points
 from .grade import ClassRun, shard_of
 from .submission import Result, Row
 
@@ -66,10 +66,10 @@ def _copy(source, target):
     return submissions
 
 
-def merge(folders, out):
+def merge(folders, out, points_file=None):
     """Merge the gradebooks in ``folders`` into a new one in ``out``; return a :class:`ClassRun` of it
     (its ``problems`` list every student graded twice or never, and shards missing or repeated).
-    Raises :class:`MergeRefused`."""
+    ``points_file`` as for ``grade``. Raises :class:`MergeRefused`."""
     import sqlite3
 
     named = [Path(f) for f in folders]
@@ -93,6 +93,7 @@ def merge(folders, out):
     _same(runs, "students", "classes (the student folders each run was given)")
     first = next(iter(runs.values()))
     shards, everyone, chapters = first["shards"], json.loads(first["students"]), json.loads(first["chapters"])
+    worth = points.table(chapters, points_file)
     problems = [f"{f} was named more than once; merged once" for f in twice]
     seen = {}
     for folder, run in runs.items():
@@ -144,6 +145,7 @@ def merge(folders, out):
     seeds = sorted({run["seed"] for run in runs.values()})
     merged = ClassRun(everyone, chapters, results, problems,
                       run={"id": f"merged from {len(runs)} gradebooks", "seed": ", ".join(map(str, seeds)),
-                           "isolation": first["isolation"], "commit": first["commit_id"], "course": first["course"]})
+                           "isolation": first["isolation"], "commit": first["commit_id"], "course": first["course"]},
+                      points=worth)
     book.close()
     return merged

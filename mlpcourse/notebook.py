@@ -32,6 +32,8 @@ def parse_code(source):
     with _PARSE:
         return ast.parse(source)
 EXERCISE = re.compile(r"\{exercise\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")
+TITLED = re.compile(r"\{exercise\}([^\n]*)\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:label:[ \t]*(\S+)")
+STAR = "\u2605"  # an exercise's title ends in its difficulty: one to three stars
 SOLUTION_START = re.compile(r"\{solution-start\}[ \t]+(\S+)")
 SOLUTION_END = re.compile(r"\{solution-end\}")
 
@@ -122,6 +124,15 @@ def tag(cell):
         if isinstance(meta, dict) and role in meta:
             return role, meta[role]
     return None
+
+
+def exercise_stars(cell):
+    """{label: number of stars at the end of its title} of the ``{exercise}`` blocks a Markdown cell states
+    (a title without stars gives 0)."""
+    if cell.get("cell_type") != "markdown":
+        return {}
+    return {label: len(title.rstrip()) - len(title.rstrip().rstrip(STAR)) for title, label in
+            TITLED.findall(source(cell))}
 
 
 def exercise_labels(cell):

@@ -3,6 +3,8 @@ missing notebooks listed apart from the failures, exercises numbered as on the w
 
 import csv
 
+import pytest
+
 from mlpcourse import course, gradebook
 from mlpcourse.grade import ClassRun
 from mlpcourse.submission import Result, Row
@@ -90,3 +92,29 @@ def test_written_exercises_are_read_from_their_markdown_cell_reported_and_kept_o
     assert "1 of 3 checked exercises passed" in feedback  # flagged counts; the written one is not checked
     with open(tmp_path / "summary.csv", newline="") as f:
         assert {r["student"]: r["written"] for r in csv.DictReader(f)} == {"ann": "1", "bob": "0", "cy": "0"}
+
+
+def test_points_are_the_stars_of_the_checked_exercises_that_pass_or_the_points_files(tmp_path):
+    from mlpcourse import points
+
+    stars = course.chapter(CH).stars
+    assert set(stars) == set(course.chapter(CH).exercises) and set(stars.values()) <= {1, 2, 3}
+    gradebook.write(tmp_path, _class())
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    possible = sum(stars[label] for label in LABELS)
+    assert {s: (float(r["points"]), float(r["possible"])) for s, r in rows.items()} == {
+        "ann": (stars[LABELS[0]], possible), "bob": (0, possible), "cy": (0, possible)}  # flagged passes
+    worth = tmp_path / "points.csv"
+    worth.write_text(f"exercise,points\n{LABELS[0]},2.5\n{LABELS[1]},0\n")
+    table = points.table([CH], worth)
+    assert table[(CH, LABELS[0])] == 2.5 and table[(CH, LABELS[1])] == 0 and table[(CH, LABELS[2])] == stars[LABELS[2]]
+    for text, message in [("exercise,points\nex-nowhere,1\n", "do not have: ex-nowhere"),
+                          (f"exercise,points\n{LABELS[0]},-1\n", "line 2: the points of"),
+                          (f"exercise,points\n{LABELS[0]},lots\n", "must be a number >= 0, got 'lots'"),
+                          ("label,value\nx,1\n", "needs the columns exercise,points")]:
+        worth.write_text(text)
+        with pytest.raises(points.PointsFileError, match=message):
+            points.table([CH], worth)
+    with pytest.raises(points.PointsFileError, match="cannot read the points file"):
+        points.table([CH], tmp_path / "nowhere.csv")

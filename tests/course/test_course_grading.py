@@ -94,11 +94,15 @@ def test_summary_feedback_and_report(gradebook):
     root, kinds, _, rows = gradebook
     with open(root / "grades" / "summary.csv", newline="") as f:
         summary = list(csv.DictReader(f))
-    assert list(summary[0]) == ["student", "chapter", *STATUSES, "total"]  # each status counted apart
+    assert list(summary[0]) == ["student", "chapter", *STATUSES, "total", "points", "possible"]  # each status apart
     assert len(summary) == len(kinds) * len(CHAPTERS)
     for row in summary:
         mine = [r for r in rows[1:] if r[0] == row["student"] and r[1] == row["chapter"]]
         assert int(row["total"]) == len(mine)
+        chapter = course.chapter(row["chapter"])  # points: the stars of the checked exercises that pass
+        assert float(row["possible"]) == sum(chapter.stars[label] for label in chapter.checked) > 0
+        assert float(row["points"]) == sum(chapter.stars[r[2]] for r in mine
+                                           if r[2] in chapter.checked and r[3] in ("passed", "flagged"))
         for status in STATUSES:
             assert int(row[status]) == sum(r[3] == status for r in mine), (row, status)
     assert any(int(row["flagged"]) for row in summary) and any(int(row["passed"]) for row in summary)
