@@ -33,9 +33,9 @@ def _csv(path, drop=("seconds",)):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Seven students graded at once, and in three shards of which each holds at least one student."""
+    """Five students graded at once, and in three shards of which each holds at least one student."""
     root = tmp_path_factory.mktemp("shards")
-    made = make_class(root / "class", [CH], 7)
+    made = make_class(root / "class", [CH], 5)
     assert {shard_of(s, SHARDS) for s in made} == set(range(SHARDS))  # every shard has work
     assert _grade(root / "class", root / "whole") == 0
     for i in range(SHARDS):
