@@ -11,7 +11,7 @@ reaches for, and ``mlpcore.plot`` draws its figures (matplotlib is imported only
 then).
 """
 
-from . import activations, data, gradcheck, losses, optimizers
+from . import activations, data, gradcheck, losses, optimizers, schedules
 from .network import MLP, ForwardPass, Gradients, Layers, assign_flat, flatten
 from .training import DivergenceError, History
 
@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Layers", "Gradients", "ForwardPass", "flatten", "assign_flat", "History", "DivergenceError",
-    "activations", "losses", "gradcheck", "data", "optimizers",
+    "activations", "losses", "gradcheck", "data", "optimizers", "schedules",
 ]
 
 # Importing the names above binds the modules they come from as attributes of the package; those are

@@ -20,8 +20,13 @@ activations it makes); an activation without them runs its readable f and f'.
 The result is the same to the last bit:
 ``tests/library/test_inplace.py`` compares the parameters after several steps with
 those of the readable path, with ``assert_array_equal``, for every activation
-and loss. It exists for speed only (the book's appendix on performance shows
-where an epoch's time goes); to learn the algorithm, read :mod:`mlpcore.network`.
+and loss. With ``clip_norm``, the step first finishes the backward pass, then
+measures the whole gradient with :func:`norm_of` (the one function that
+:meth:`Gradients.clip_by_norm <mlpcore.network.Gradients.clip_by_norm>` uses
+too) and scales it before any update, to the same bits as the readable
+clipping (``tests/library/test_schedules.py``). It exists for speed only (the
+book's appendix on performance shows where an epoch's time goes); to learn the
+algorithm, read :mod:`mlpcore.network`.
 """
 
 import math
@@ -158,6 +163,20 @@ KERNELS = {
 }
 
 
+def norm_of(arrays):
+    """The Euclidean norm of ``arrays`` taken together as one vector: the square root of the sum, in
+    the order given, of each array's sum of squares (numpy's pairwise sum of its entries, row by row).
+
+    The one computation of a gradient's norm: :meth:`Gradients.clip_by_norm
+    <mlpcore.network.Gradients.clip_by_norm>` and fit's step (``clip_norm=``) both call it on
+    every dL/dW^l, then every dL/db^l, so the two agree to the last bit."""
+    total = 0.0
+    for p in arrays:
+        entries = p.ravel()  # row by row; a view for the contiguous arrays of both paths
+        total += float(_sum(np.square(entries)))
+    return math.sqrt(total)
+
+
 def forward_into(act, z, out, scratch=None):
     """``act.f(z)`` written into ``out``, by the activation's ``f_into`` when it has one and there is
     ``scratch`` (an array like ``z`` that may be overwritten), else by ``f`` itself."""
@@ -186,6 +205,10 @@ class InPlaceStep:
     the update in place and returns the batch loss (a float).
     ``step(Xb, Yb, None, optimizer)`` updates with an optimizer of
     :mod:`mlpcore.optimizers` instead, which keeps its own state.
+    ``step(Xb, Yb, lr, optimizer, clip_norm)`` first computes the whole gradient and its norm
+    (kept in ``step.grad_norm``), scales the gradient to norm ``clip_norm`` if it is larger, and
+    only then updates: the readable ``grads.clip_by_norm(clip_norm)`` before ``net.step`` or
+    ``optimizer.step``.
     """
 
     def __init__(self, net, batch_size):
@@ -205,6 +228,7 @@ class InPlaceStep:
         self._W, self._b = list(net.weights), list(net.biases)  # the network's own arrays, updated in place
         self._f = [net.activation_of(l) for l in range(1, net.L + 1)]
         self._views = {}
+        self.grad_norm = None  # the norm of the last step's whole gradient, measured when the step clips
 
     def _rows(self, m):
         # the first m rows of every per-sample buffer (the last batch of an epoch may be smaller)
@@ -218,7 +242,7 @@ class InPlaceStep:
         # mode="clip": rows come from a permutation, so they are valid, and numpy skips a buffered copy
         return X.take(rows, axis=0, out=self._X[:m], mode="clip"), Y.take(rows, axis=0, out=self._Y[:m], mode="clip")
 
-    def __call__(self, Xb, Yb, lr, optimizer=None):
+    def __call__(self, Xb, Yb, lr, optimizer=None, clip_norm=None):
         net, W, b, f = self.net, self._W, self._b, self._f
         L, fused = len(W), net.loss_fn.takes_logits
         Z, A, D, S = self._rows(len(Xb))
@@ -245,7 +269,9 @@ class InPlaceStep:
         if optimizer is not None:
             optimizer.begin_step()  # step t of the optimizer, which keeps its own state
 
-        # backward pass and update, layer L down to 1; W^l changes only after Delta^{l-1} used it
+        # backward pass and update, layer L down to 1; W^l changes only after Delta^{l-1} used it. With
+        # clipping, the updates wait until the whole gradient is known
+        clipping = clip_norm is not None
         for i in range(L - 1, -1, -1):
             # ∂ℒ/∂W^l = (Δ^l)ᵀ A^(l-1), ∂ℒ/∂b^l = column sums
             np.matmul(delta.T, A[i - 1] if i else Xb, out=self._dW[i])
@@ -253,14 +279,28 @@ class InPlaceStep:
             if i:  # Delta^{l-1} = (Delta^l W^l) * f'(Z^{l-1}), in place; Z^{l-1} is not needed after
                 delta = np.matmul(delta, W[i], out=D[i - 1])
                 backward_into(f[i - 1], Z[i - 1], A[i - 1], delta, S[i - 1])
-            if optimizer is not None:  # the optimizer's own update, the one its step(net, grads) makes
-                optimizer.update(("weights", i + 1), W[i], self._dW[i])
-                optimizer.update(("biases", i + 1), b[i], self._db[i])
-                continue
-            for p, dp in ((W[i], self._dW[i]), (b[i], self._db[i])):  # MLP.step's p -= lr * dp, with no temporary
-                dp *= lr
-                p -= dp
+            if not clipping:
+                self._update(i, lr, optimizer)
+        if clipping:  # Gradients.clip_by_norm, in place: every gradient times clip_norm / ||∇ℒ|| if that is < 1
+            self.grad_norm = norm = norm_of([*self._dW, *self._db])
+            if norm > clip_norm:
+                scale = clip_norm / norm
+                for dp in (*self._dW, *self._db):
+                    dp *= scale
+            for i in range(L - 1, -1, -1):
+                self._update(i, lr, optimizer)
         return loss
+
+    def _update(self, i, lr, optimizer):
+        # layer l = i + 1 from its gradients in self._dW[i], self._db[i]
+        W, b, dW, db = self._W[i], self._b[i], self._dW[i], self._db[i]
+        if optimizer is not None:  # the optimizer's own update, the one its step(net, grads) makes
+            optimizer.update(("weights", i + 1), W, dW)
+            optimizer.update(("biases", i + 1), b, db)
+            return
+        for p, dp in ((W, dW), (b, db)):  # MLP.step's p -= lr * dp, with no temporary
+            dp *= lr
+            p -= dp
 
 
 # np.sum is a Python function that calls this ufunc method; called directly it saves a few microseconds a

@@ -39,6 +39,7 @@ import numpy as np
 
 from . import _npz, activations, losses
 from ._checks import as_array, gradients_for, integer, positive_number
+from ._inplace import norm_of
 
 __all__ = ["MLP", "Layers", "Gradients", "ForwardPass", "flatten", "assign_flat"]
 
@@ -101,6 +102,41 @@ class Gradients:
 
     def __repr__(self):
         return f"Gradients(weights={self.weights!r})"
+
+    def clip_by_norm(self, max_norm):
+        r"""The gradients scaled down to Euclidean norm ``max_norm`` if theirs is larger, and their norm
+        before: ``(clipped, norm)``, new :class:`Gradients` and a float.
+
+        With :math:`\tau` = ``max_norm`` and the whole gradient :math:`\nabla\mathcal L` (every
+        :math:`\partial\mathcal L/\partial W^l`, then every :math:`\partial\mathcal L/\partial b^l`,
+        as :func:`flatten` orders them),
+
+        .. math::
+
+            \lVert\nabla\mathcal L\rVert = \sqrt{\textstyle\sum_l \lVert \partial\mathcal L/\partial W^l\rVert_F^2
+            + \sum_l \lVert \partial\mathcal L/\partial b^l\rVert^2}, \qquad
+            \nabla\mathcal L \leftarrow \frac{\tau}{\lVert\nabla\mathcal L\rVert}\, \nabla\mathcal L
+            \quad \text{if } \lVert\nabla\mathcal L\rVert > \tau :
+
+        the direction is kept and only the length is cut (a gradient within :math:`\tau` is
+        copied as it is). The deltas, which no update reads, are carried over unchanged.
+        ``grads.clip_by_norm(c)`` and then ``net.step`` or ``optimizer.step`` is what
+        ``fit(..., clip_norm=c)`` does on each batch, to the last bit.
+
+        >>> import numpy as np, mlpcore
+        >>> grads = mlpcore.Gradients([np.array([[3.0]])], [np.array([4.0])])
+        >>> clipped, norm = grads.clip_by_norm(2.5)
+        >>> norm, clipped.weights[1].tolist(), clipped.biases[1].tolist()
+        (5.0, [[1.5]], [2.0])
+        """
+        max_norm = positive_number(max_norm, "max_norm")
+        norm = norm_of([*self.weights, *self.biases])  # the one function fit's step uses too
+        if norm > max_norm:
+            scale = max_norm / norm
+            weights, biases = [nabla * scale for nabla in self.weights], [nabla * scale for nabla in self.biases]
+        else:
+            weights, biases = [nabla.copy() for nabla in self.weights], [nabla.copy() for nabla in self.biases]
+        return Gradients(weights, biases, list(self.deltas)), norm
 
 
 class ForwardPass:
@@ -249,14 +285,16 @@ class MLP:
             for p, dp in zip(params, nabla):
                 p -= lr * dp
 
-    def fit(self, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
+    def fit(self, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None,
+            schedule=None, clip_norm=None):
         """Train in place by gradient descent (``lr=``) or with an optimizer of :mod:`mlpcore.optimizers`
-        (``optimizer=``) and return a :class:`~mlpcore.training.History`; the arguments are
+        (``optimizer=``), optionally with a learning-rate schedule of :mod:`mlpcore.schedules` and gradient
+        clipping (``clip_norm=``), and return a :class:`~mlpcore.training.History`; the arguments are
         those of :func:`mlpcore.training.fit`, which runs the loop."""
         from .training import fit
 
         return fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                   progress=progress, optimizer=optimizer)
+                   progress=progress, optimizer=optimizer, schedule=schedule, clip_norm=clip_norm)
 
     # copies and files -------------------------------------------------------------
     def copy(self):

@@ -5,7 +5,9 @@ samples (the last batch may be smaller). For each batch: forward pass, backward
 pass, one gradient-descent step. ``batch_size=None`` is batch learning (one step
 per epoch), ``batch_size=1`` is online learning (one step per sample). With
 ``optimizer=`` (one of :mod:`mlpcore.optimizers`) instead of ``lr=``, the step is
-that optimizer's update.
+that optimizer's update. ``schedule=`` (one of :mod:`mlpcore.schedules`) changes the
+rate from update to update, and ``clip_norm=`` scales down a gradient whose norm
+is larger (:meth:`Gradients.clip_by_norm <mlpcore.network.Gradients.clip_by_norm>`).
 
 Example
 -------
@@ -21,9 +23,10 @@ import math
 
 import numpy as np
 
-from ._checks import integer, positive_number
+from ._checks import integer, nonnegative_number, positive_number
 from ._inplace import InPlaceStep
 from .optimizers import Optimizer
+from .schedules import Schedule
 
 __all__ = ["fit", "History", "DivergenceError"]
 
@@ -37,18 +40,24 @@ class History:
 
     ``loss[e]``: mean loss over the batches of epoch e, each weighted by its size,
     measured before that batch's step (as scikit-learn's ``loss_curve_``);
-    ``batch_loss[t]``: loss of the batch used for update t.
+    ``batch_loss[t]``: loss of the batch used for update t;
+    ``lr``: the learning rate of each update, in order (``lr`` or the optimizer's ``lr``;
+    with a schedule, that times ``schedule(t)`` at update t);
+    ``grad_norm``: the Euclidean norm of each update's whole gradient, before clipping,
+    recorded only by ``fit(..., clip_norm=...)``, which measures it; None otherwise.
     """
 
     def __init__(self):
-        self.loss, self.batch_loss = [], []
+        self.loss, self.batch_loss, self.lr = [], [], []
+        self.grad_norm = None
 
     def __repr__(self):
         last = f", final loss {self.loss[-1]:.6g}" if self.loss else ""
         return f"History({len(self.loss)} epochs, {len(self.batch_loss)} updates{last})"
 
 
-def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None):
+def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progress=False, optimizer=None,
+        schedule=None, clip_norm=None):
     """Train ``net`` in place by gradient descent and return a :class:`History`: the loop that
     ``net.fit(X, Y, ...)`` runs, with the same arguments.
 
@@ -71,6 +80,18 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
         Its update instead of plain gradient descent (``optimizer=SGD(lr)`` is
         ``lr=lr``, bit for bit). It keeps its state between calls of ``fit`` on
         the same network, so that two calls train as one.
+    schedule : a :class:`~mlpcore.schedules.Schedule` (Constant, Step, Cosine, Warmup or a subclass), optional
+        Update :math:`t` (:math:`t = 1, 2, \\dots`, counted from 1 in each call) uses the rate
+        :math:`\\eta_t = \\eta \\cdot` ``schedule(t)``: ``net.step(grads, lr * schedule(t))``, or, with an
+        optimizer, its ``lr`` set to its own ``lr`` times ``schedule(t)`` for that update and given
+        back when ``fit`` returns or raises.
+    clip_norm : float > 0, optional
+        The largest gradient norm :math:`\\tau`: before each update, when the Euclidean norm
+        :math:`\\lVert\\nabla\\mathcal L\\rVert` of the whole gradient (every
+        :math:`\\partial\\mathcal L/\\partial W^l` and :math:`\\partial\\mathcal L/\\partial b^l`)
+        exceeds :math:`\\tau`, every gradient is multiplied by :math:`\\tau / \\lVert\\nabla\\mathcal L\\rVert`,
+        as ``grads.clip_by_norm(clip_norm)`` does, to the last bit. Weight decay is added after the
+        clipping, by the optimizer. ``History.grad_norm`` records each norm.
 
     Raises
     ------
@@ -90,6 +111,11 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
     elif not isinstance(optimizer, Optimizer):
         raise TypeError("optimizer must be an mlpcore.optimizers.Optimizer (SGD, Momentum, Adam or a subclass), "
                         f"got {type(optimizer).__name__}")
+    if schedule is not None and not isinstance(schedule, Schedule):
+        raise TypeError("schedule must be a schedule of mlpcore.schedules (Constant, Step, Cosine, Warmup or a "
+                        f"subclass of Schedule) or None, got {type(schedule).__name__}")
+    if clip_norm is not None:
+        clip_norm = positive_number(clip_norm, "clip_norm")
     batch_size = N if batch_size is None else integer(batch_size, "batch_size", 1, N)
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
@@ -99,13 +125,16 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
     rng = np.random.default_rng(seed)
     step = InPlaceStep(net, batch_size)  # net.gradients + net.step, in arrays allocated once
     history = History()
+    if clip_norm is not None:
+        history.grad_norm = []
     bar = None
     epoch_range = range(1, epochs + 1)
     if progress:
         from tqdm import tqdm
 
         epoch_range = bar = tqdm(epoch_range, desc="training", unit="epoch")
-    epoch = 0
+    epoch = t = 0
+    rate = lr  # the rate of update t: lr, or lr * schedule(t)
     try:
         with np.errstate(over="raise", invalid="raise"):  # overflow means divergence: stop at once
             for epoch in epoch_range:
@@ -116,10 +145,19 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
                         Xb, Yb = step.gather(X, Y, order[start : start + batch_size])
                     else:  # consecutive samples: views, no copy
                         Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
-                    batch_loss = step(Xb, Yb, lr, optimizer)  # forward pass, loss, backward pass, update
+                    t += 1
+                    if schedule is not None:
+                        rate = lr * nonnegative_number(schedule(t), f"schedule({t})")
+                        if optimizer is not None:
+                            optimizer.lr = rate  # for this update; its own lr is given back below
+                    # forward pass, loss, backward pass, clipping, update
+                    batch_loss = step(Xb, Yb, rate, optimizer, clip_norm)
                     if not math.isfinite(batch_loss):
                         raise _diverged(epoch, lr, f"loss {batch_loss}")
                     history.batch_loss.append(batch_loss)
+                    history.lr.append(rate)
+                    if clip_norm is not None:
+                        history.grad_norm.append(step.grad_norm)
                     total += batch_loss * len(Xb)
                 history.loss.append(total / N)
                 if bar is not None:
@@ -131,6 +169,8 @@ def fit(net, X, Y, epochs, lr=None, batch_size=None, shuffle=True, seed=0, progr
         kind = "a number overflowed" if "overflow" in str(exc) else "an invalid operation (inf - inf, 0 * inf)"
         raise _diverged(epoch, lr, kind) from None
     finally:
+        if optimizer is not None:
+            optimizer.lr = lr  # its own rate, which a schedule changed for each update
         if bar is not None:
             bar.close()
     return history

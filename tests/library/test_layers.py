@@ -12,7 +12,7 @@ PACKAGE = Path(mlpcore.__file__).parent
 LAYERS = [
     {"_checks", "_npz", "_inplace"},
     {"activations"},
-    {"losses", "data", "optimizers"},
+    {"losses", "data", "optimizers", "schedules"},
     {"network"},
     {"training", "gradcheck", "plot"},
 ]

@@ -7,7 +7,7 @@ import pytest
 import mlpcore
 
 SURFACE = ["DivergenceError", "ForwardPass", "Gradients", "History", "Layers", "MLP", "activations",
-           "assign_flat", "data", "flatten", "gradcheck", "losses", "optimizers", "plot"]
+           "assign_flat", "data", "flatten", "gradcheck", "losses", "optimizers", "plot", "schedules"]
 
 
 def test_dir_lists_the_surface_and_nothing_else():
@@ -15,7 +15,7 @@ def test_dir_lists_the_surface_and_nothing_else():
     assert sorted(mlpcore.__all__) == [name for name in SURFACE if name != "plot"]  # plot: matplotlib on demand
 
 
-@pytest.mark.parametrize("name", ["fit", "save", "load", "io", "_checks", "_npz"])
+@pytest.mark.parametrize("name", ["fit", "save", "load", "io", "_checks", "_npz", "clip_by_norm", "Cosine"])
 def test_no_second_way_and_no_private_module_at_the_top(name):
     with pytest.raises(AttributeError, match=f"module 'mlpcore' has no attribute '{name}'"):
         getattr(mlpcore, name)
