@@ -1,39 +1,46 @@
 """Checks of chapter 9, Keim's training formulas.
 
 Every reference here is independent of the book's solutions: the error signal
-and the input-to-hidden gradient are central differences of Keim's error
-E = 1/2 (S_postA,O - T)^2, and the multiplications are counted by running both
-algorithms on numbers that count their own multiplications.
+is written through cosh, 1 / (4 cosh^2(s / 2)), where the book's solution uses
+exp(-|s|); the input-to-hidden gradient is central differences of Keim's error
+E = 1/2 (S_postA,O - T)^2; and the multiplications are the closed forms, where
+the book's solution counts them by running both ways on counting numbers.
 """
 
 import numpy as np
 
 from mlpcore.activations import sigmoid
 
-from . import Failure, _fmt, compare_arrays, exercise, gradient, require_function
+from . import Failure, _fmt, as_count, as_parts, calls, compare_arrays, exercise, gradient, require_function
 
 
 def _s_error_inputs(rng):
-    """(s_preA_O, FE) pairs: fixed scalars and arrays, then random arrays."""
-    pairs = [(np.float64(0.0), np.float64(0.5)), (np.float64(2.0), np.float64(-0.3)),
-             (np.float64(-3.0), np.float64(0.9)), (np.linspace(-5, 5, 11), np.linspace(-1, 1, 11))]
-    pairs += [(rng.uniform(-6, 6, size=s), rng.uniform(-1, 1, size=s)) for s in [(5,), (2, 3)]]
+    """(s_preA_O, FE): fixed numbers, among them the flat ends of the logistic, then random arrays."""
+    pairs = [(np.float64(0.0), np.float64(0.3)), (np.float64(2.0), np.float64(-0.3)),
+             (np.float64(-3.0), np.float64(0.9)), (np.float64(40.0), np.float64(0.5)),
+             (np.float64(-700.0), np.float64(0.2)), (np.float64(700.0), np.float64(-1.0)),
+             (np.linspace(-700, 700, 15), np.linspace(-1, 1, 15))]
+    pairs += [(rng.uniform(-60, 60, size=s), rng.uniform(-1, 1, size=s)) for s in [(5,), (2, 3)]]
+    pairs.append((rng.uniform(-700, 700, size=6), rng.uniform(-1, 1, size=6)))
     return pairs
 
 
 @exercise("ex-keim-s-error", inputs=_s_error_inputs)
 def _s_error(answer, inputs):
-    # S_ERROR = dE/dS_preA,O with E(s) = 1/2 (f_A(s) - T)^2 and T chosen so that f_A(s) - T = FE
-    require_function(answer, "a function")
-    for s, FE in inputs:
-        s_arr, FE_arr = np.atleast_1d(s), np.atleast_1d(FE)
-        expected = np.zeros_like(s_arr)
-        for i in np.ndindex(s_arr.shape):
-            T = sigmoid(s_arr[i]) - FE_arr[i]
-            expected[i] = gradient(lambda u, T=T: 0.5 * (sigmoid(u[0]) - T) ** 2, [s_arr[i]])[0]
-        expected = expected.reshape(np.shape(s))
-        got = answer(s.copy(), FE.copy())
-        compare_arrays(got, expected, f"s_preA_O={_fmt(s)}, FE={_fmt(FE)}")
+    # the reference writes the slope through cosh, f_A'(s) = 1 / (4 cosh^2(s / 2)), which keeps every digit
+    # from -700 to 700 (cosh(350) ~ 5e151); the text asks for a relative error below 1e-12
+    for (s, FE), got, where in calls(answer, inputs, "a function s_error(s_preA_O, FE)",
+                                     lambda s, FE: f"for s_preA_O={_fmt(s)}, FE={_fmt(FE)}"):
+        expected = FE * 0.25 / np.cosh(s / 2) ** 2
+
+        def hint(got, s=s, expected=expected):
+            wrong = ~np.isclose(np.asarray(got, dtype=float), expected, rtol=1e-12, atol=0)
+            if np.all(np.asarray(s)[wrong] > 5):
+                return (" (wrong only for large positive s_preA_O: f_A(s)(1 - f_A(s)) loses its digits where "
+                        "f_A(s) is close to 1, and is 0 once f_A(s) rounds to 1; f_A' is even)")
+            return ""
+
+        compare_arrays(got, expected, where.removeprefix("for "), rtol=1e-12, atol=0, hint=hint)
 
 
 def _error(weights_ItoH, weights_HtoO, x, T):
@@ -61,56 +68,23 @@ def _gradient_itoh(answer, inputs):
         compare_arrays(got, expected, where, rtol=1e-6, atol=1e-10)
 
 
-class _Counted:
-    """A number that counts the multiplications it takes part in."""
-
-    def __init__(self, value, counter):
-        self.value, self.counter = value, counter
-
-    def __mul__(self, other):
-        self.counter[0] += 1
-        return _Counted(self.value * getattr(other, "value", other), self.counter)
-
-    __rmul__ = __mul__
-
-
-def _count(n_I, n_H):
-    """Run both ways of the exercise on counting numbers; return (keim, matrix)."""
-    result = []
-    for way in ("keim", "matrix"):
-        counter = [0]
-        c = lambda counter=counter: _Counted(1.0, counter)  # noqa: E731
-        FE, fprime_O = c(), c()
-        S_postA_H, fprime_H, w = [c() for _ in range(n_H)], [c() for _ in range(n_H)], [c() for _ in range(n_H)]
-        x = [c() for _ in range(n_I)]
-        S_ERROR = FE * fprime_O
-        _ = [S_ERROR * S_postA_H[h] for h in range(n_H)]  # gradient_HtoO
-        if way == "keim":
-            _ = [[S_ERROR * w[h] * fprime_H[h] * x[i] for h in range(n_H)] for i in range(n_I)]
-        else:
-            delta = [S_ERROR * w[h] * fprime_H[h] for h in range(n_H)]
-            _ = [[x[i] * delta[h] for h in range(n_H)] for i in range(n_I)]
-        result.append(counter[0])
-    return tuple(result)
-
-
 def _multiplications_inputs(rng):
     """(n_I, n_H): fixed sizes, then random ones."""
-    return [(1, 1), (3, 4), (64, 32), (7, 2)] + [tuple(int(v) for v in rng.integers(1, 40, size=2))
+    return [(1, 1), (3, 4), (64, 32), (7, 2)] + [tuple(int(v) for v in rng.integers(1, 20, size=2))
                                                   for _ in range(3)]
 
 
 @exercise("ex-keim-multiplications", inputs=_multiplications_inputs)
 def _multiplications(answer, inputs):
-    require_function(answer, "a function")
-    for n_I, n_H in inputs:
-        expected = _count(n_I, n_H)
-        got = answer(n_I, n_H)
-        try:
-            got_pair = tuple(int(round(float(v))) for v in got)
-        except TypeError:
-            raise Failure(f"for n_I={n_I}, n_H={n_H}: expected a pair (keim, matrix), got {got!r}") from None
-        if len(got_pair) != 2:
-            raise Failure(f"for n_I={n_I}, n_H={n_H}: expected a pair (keim, matrix), got {got!r}")
-        if got_pair != expected:
-            raise Failure(f"for n_I={n_I}, n_H={n_H}: expected {expected}, got {got_pair}")
+    for (n_I, n_H), got, where in calls(answer, inputs, "a function multiplications(n_I, n_H)",
+                                        lambda n_I, n_H: f"for n_I={n_I}, n_H={n_H}"):
+        keim, matrix = (as_count(v, where, f"the count {name}")
+                        for v, name in zip(as_parts(got, 2, where, ["keim", "matrix"]), ["keim", "matrix"]))
+        # counted from the two lists of the exercise: S_ERROR once and n_H products for gradient_HtoO in
+        # both; three products per input-to-hidden weight (Keim), or two per hidden node and one per weight
+        expected = (1 + n_H + 3 * n_I * n_H, 1 + 3 * n_H + n_I * n_H)
+        if (keim, matrix) != expected:
+            hint = ""
+            if (expected[0] - keim, expected[1] - matrix) == (1 + n_H, 1 + n_H):
+                hint = " (both ways also compute S_ERROR and gradient_HtoO: 1 + n_H multiplications)"
+            raise Failure(f"{where}: expected (keim, matrix) = {expected}, got {(keim, matrix)}{hint}")
