@@ -1,7 +1,8 @@
 """Checks of chapter 2, why nonlinearity.
 
-Every reference is computed by applying the maps to inputs (or by building the
-network and running it), never from the composed formula of the book's solution.
+Every reference is computed by applying the maps to inputs, one layer after the
+other (or by building the network and running it), never from the composed
+formula of the book's solution.
 """
 
 import numpy as np
@@ -19,61 +20,73 @@ def _pair(result, what):
     return first, second
 
 
-def _compose_1d_inputs(rng):
-    """(alpha_f, gamma_f, alpha_g, gamma_g): fixed maps, then random ones."""
-    cases = [(2.0, 3.0, 5.0, -1.0), (-3.0, 4.0, 0.5, 2.0), (1.0, 0.0, 1.0, 0.0), (0.0, 7.0, 2.0, -5.0)]
-    cases += [tuple(rng.uniform(-5, 5, 4)) for _ in range(5)]
+def _collapse_inputs(rng):
+    """(W_list, b_list): Kekulawala's f(g(x)) as a network of two 1-1 layers and the same maps in the
+    other order, a square stack 3 -> 3 -> 3 -> 3, a narrow one 3 -> 1 -> 3, then random networks of
+    depth 1 to 5."""
+    one = lambda v: np.array([[float(v)]])  # noqa: E731
+    cases = [
+        ([one(5), one(2)], [np.array([-1.0]), np.array([3.0])]),  # g first, then f: 10x + 1
+        ([one(2), one(5)], [np.array([3.0]), np.array([-1.0])]),  # f first, then g: 10x + 14
+    ]
+    cases.append(([rng.normal(size=(3, 3)) for _ in range(3)], [rng.normal(size=3) for _ in range(3)]))  # square
+    narrow = [rng.normal(size=(1, 3)), rng.normal(size=(3, 1))]
+    cases.append((narrow, [rng.normal(size=1), rng.normal(size=3)]))
+    for depth in [1, 2, 3, 4, 5]:
+        sizes = [int(n) for n in rng.integers(1, 6, size=depth + 1)]
+        cases.append(([rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])],
+                      [rng.normal(size=n) for n in sizes[1:]]))
     return cases
 
 
-@exercise("ex-affine-compose-1d", inputs=_compose_1d_inputs)
-def _compose_1d(answer, inputs):
-    require_function(answer, "a function")
-    for a_f, c_f, a_g, c_g in inputs:
-        # evaluate x -> f(g(x)) at x = 0 and x = 1: the intercept and intercept + slope
-        at_0, at_1 = (a_f * (a_g * x + c_g) + c_f for x in (0.0, 1.0))
-        expected = np.array([at_1 - at_0, at_0])
-        args = f"compose_1d({a_f:.6g}, {c_f:.6g}, {a_g:.6g}, {c_g:.6g})"
-        got = _pair(answer(a_f, c_f, a_g, c_g), "(slope, intercept)")
-        try:
-            got = np.array(got, dtype=float)
-        except (TypeError, ValueError):
-            raise Failure(f"{args} must return two numbers, got {got!r}") from None
-        if got.shape != (2,):
-            raise Failure(f"{args} must return two numbers (slope, intercept), got {_fmt(got)}")
-        if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
-            raise Failure(f"{args}: expected (slope, intercept) = {_fmt(expected)}, got {_fmt(got)}")
+def _run_layers(W_list, b_list, X):
+    """The network with identity activations, applied to the rows of X one layer at a time."""
+    A = X
+    for W, b in zip(W_list, b_list):
+        A = A @ W.T + b
+    return A
 
 
-def _compose_affine_inputs(rng):
-    """(W2, b2, W1, b1): random maps R^n0 -> R^n1 -> R^n2 of fixed sizes."""
-    cases = []
-    for n0, n1, n2 in [(1, 1, 1), (2, 2, 2), (3, 4, 2), (5, 2, 3), (1, 3, 4)]:
-        W1, b1 = rng.normal(size=(n1, n0)), rng.normal(size=n1)
-        W2, b2 = rng.normal(size=(n2, n1)), rng.normal(size=n2)
-        cases.append((W2, b2, W1, b1))
-    return cases
+def _collapse_hint(W, b, W_list, b_list):
+    """Names for the usual slips, from the answer itself: the matrices multiplied in the wrong order,
+    or the biases added up without passing through the layers above them."""
+    n0 = W_list[0].shape[1]
+    right_W = _run_layers(W_list, [0 * c for c in b_list], np.eye(n0)).T  # W^L ... W^1
+    right_b = _run_layers(W_list, b_list, np.zeros((1, n0)))[0]
+    if len(W_list) > 1 and all(M.shape == (n0, n0) for M in W_list):
+        reverse = np.linalg.multi_dot([np.eye(n0), *W_list])  # W^1 W^2 ... W^L
+        if np.allclose(W, reverse) and not np.allclose(W, right_W):
+            return " (W is W^1 W^2 ... W^L: the matrices are multiplied in the wrong order; W^1 acts first)"
+    if len(W_list) > 1 and all(c.shape == b.shape for c in b_list):
+        summed = np.sum(b_list, axis=0)
+        if np.allclose(b, summed) and not np.allclose(b, right_b):
+            return (" (b is the sum of the biases: a bias b^l reaches the output through every layer above it, "
+                    "as W^L ... W^(l+1) b^l)")
+    return ""
 
 
-@exercise("ex-affine-compose", inputs=_compose_affine_inputs)
+@exercise("ex-affine-compose", inputs=_collapse_inputs)
 def _compose_affine(answer, inputs):
-    require_function(answer, "a function")
+    require_function(answer, "a function collapse(W_list, b_list)")
     rng = np.random.default_rng(22)  # the points the two maps are compared at (not inputs of the answer)
-    for W2, b2, W1, b1 in inputs:
-        n0, n2 = W1.shape[1], W2.shape[0]
-        X = rng.normal(size=(7, n0))
-        expected = (X @ W1.T + b1) @ W2.T + b2  # apply the first map, then the second
-        shapes = f"W2 {W2.shape}, b2 {b2.shape}, W1 {W1.shape}, b1 {b1.shape}"
-        W, b = _pair(answer(W2.copy(), b2.copy(), W1.copy(), b1.copy()), "(W, b)")
-        W, b = np.asarray(W, dtype=float), np.asarray(b, dtype=float)
-        if W.shape != (n2, n0) or b.shape != (n2,):
-            raise Failure(f"for {shapes}: expected W of shape {(n2, n0)} and b of shape {(n2,)}, "
+    for W_list, b_list in inputs:
+        n0, nL = W_list[0].shape[1], W_list[-1].shape[0]
+        sizes = " -> ".join(str(n) for n in [n0] + [W.shape[0] for W in W_list])
+        W, b = _pair(answer([W.copy() for W in W_list], [c.copy() for c in b_list]), "(W, b)")
+        try:
+            W, b = np.asarray(W, dtype=float), np.asarray(b, dtype=float)
+        except (TypeError, ValueError):
+            raise Failure(f"for the network {sizes}: expected two arrays (W, b), got {W!r}, {b!r}"[:400]) from None
+        if W.shape != (nL, n0) or b.shape != (nL,):
+            raise Failure(f"for the network {sizes}: expected W of shape {(nL, n0)} and b of shape {(nL,)}, "
                           f"got {W.shape} and {b.shape}")
-        got = X @ W.T + b
+        X = rng.normal(size=(7, n0))
+        expected, got = _run_layers(W_list, b_list, X), X @ W.T + b
         if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
             row = int(np.argmax(np.max(np.abs(got - expected), axis=1)))
-            raise Failure(f"for {shapes} and input x = {_fmt(X[row])}: W2 (W1 x + b1) + b2 = "
-                          f"{_fmt(expected[row])}, but W x + b = {_fmt(got[row])}")
+            raise Failure(f"for the network {sizes} and the input x = {_fmt(X[row])}: the layers give "
+                          f"{_fmt(expected[row])}, but W x + b = {_fmt(got[row])}"
+                          f"{_collapse_hint(W, b, W_list, b_list)}")
 
 
 @exercise("ex-relu-abs")
