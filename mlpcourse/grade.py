@@ -34,7 +34,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import course, exercises, gradebook, notebook, points
+from . import course, exercises, gradebook, notebook, points, similarity
 from .kernel import Stopped
 from .submission import Limits, Result, Row, grade_notebook, new_seed
 
@@ -271,6 +271,7 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
         bar.close()
         shutil.rmtree(fonts, ignore_errors=True)
     graded = book.finish_run(run, "finished", reused)
+    similarity.write(Path(out), data, chapters)  # advice for the instructor; no status changes
     results = {key: book.result(sid) for key, sid in done.items()}
     book.close()
     return ClassRun(students, chapters, results, problems, graded, reused,

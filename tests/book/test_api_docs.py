@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network", "mlpcore.training",
-           "mlpcore.optimizers", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcourse", "mlpcourse.exercises",
+           "mlpcore.optimizers", "mlpcore.schedules", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcourse", "mlpcourse.exercises",
            "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.submission", "mlpcourse.statuses", "mlpcourse.notebook", "mlpcourse.gradebook", "mlpcourse.ci",
-           "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose"]
+           "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose",
+           "mlpcourse.merge", "mlpcourse.points", "mlpcourse.export", "mlpcourse.similarity"]
 
 
 def public(module):

@@ -134,3 +134,14 @@ def test_shard_and_merge_say_what_is_wrong(graded, tmp_path, capsys):
     other = next(s for s in made if shard_of(s, SHARDS) != 0)
     assert _grade(root / "class", tmp_path / "g", "--shard", f"0/{SHARDS}", "--student", other) == 2
     assert f"student {other} is in shard {shard_of(other, SHARDS)} of 3, not 0" in capsys.readouterr().err
+
+
+def test_grade_writes_the_similarity_report_and_changes_no_status(graded):
+    root, made = graded
+    solved = sorted(s for s, kind in made.items() if kind == "solved")
+    page = (root / "whole" / "similarity.html").read_text()
+    assert f"{solved[0]} and {solved[1]}" in page  # both pasted the book's solution
+    assert "the book&#x27;s reference solution" in page and "no grade changed" in page
+    # no status changes: the shards, each with other classmates to compare, gave the same grades.csv
+    assert {r["status"] for r in _csv(root / "whole" / "grades.csv") if r["student"] in solved} <= {
+        "passed", "flagged", "written"}
