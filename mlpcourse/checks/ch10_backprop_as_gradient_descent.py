@@ -1,54 +1,73 @@
 """Checks of chapter 10, backpropagation as gradient descent.
 
-Every reference is computed without the formulas the chapter derives: slopes of
-functions by central differences, least-squares slopes by scipy's linregress and
-on exact power laws, and the number of forward passes by counting the calls that
-``mlpcore.gradcheck.numerical_gradients`` makes.
+Every reference is computed without the formulas the chapter derives: the
+multipliers of an arctan network as -dE/db^l by central differences (eq. 17),
+least-squares slopes by scipy's linregress and on exact power laws, and the
+gradient of the cached central differences by backpropagation, with their
+multiply-adds from the count written out as a formula.
 """
 
 import numpy as np
 
-from mlpcore import MLP, gradcheck
+from mlpcore import MLP, flatten
 
 from . import (
     Failure,
     _fmt,
-    cases,
+    as_count,
+    as_parts,
+    calls,
     compare_arrays,
-    compare_function,
     compare_value,
-    derivative,
     exercise,
+    gradient,
     require_function,
-    single,
-    slope_by_output,
 )
 
 
-@exercise("ex-bpgd-phi-arctan", inputs=lambda rng: single(cases(rng, -1.4, 1.4, (0.0, 0.5, -1.2))))
-def _phi_arctan(answer, inputs):
-    compare_function(answer, slope_by_output(np.arctan, np.tan), inputs, arg="y")
+def _arctan_inputs(rng):
+    """(Ws, bs, x, y): weights and biases as lists indexed by layer (entry 0 None), for networks of one
+    to four layers; targets inside arctan's range."""
+    cases = []
+    for sizes in ([2, 3, 2], [1, 1], [3, 4, 4, 2], [2, 5, 3, 1], [4, 3, 3, 3, 2]):
+        Ws = [None] + [rng.normal(0, 0.8, size=(m, n)) for n, m in zip(sizes[:-1], sizes[1:])]
+        bs = [None] + [rng.normal(0, 0.5, size=m) for m in sizes[1:]]
+        cases.append((Ws, bs, rng.normal(size=sizes[0]), rng.uniform(-1, 1, size=sizes[-1])))
+    return cases
 
 
-def _dh_dal_inputs(rng):
-    """(aL, y, lamL): two fixed cases, then random ones with 1, 2 and 5 outputs."""
-    inputs = [(np.array([0.5]), np.array([1.0]), np.array([0.0]))]
-    inputs += [(np.array([0.7, 0.2]), np.array([0.0, 1.0]), np.array([-0.1, 0.05]))]
-    for n in (1, 2, 5):
-        inputs.append((rng.uniform(0.05, 0.95, n), rng.uniform(0, 1, n), rng.normal(0, 0.3, n)))
-    return inputs
+def _arctan_E(Ws, bs, x, y):
+    a = x
+    for W, b in zip(Ws[1:], bs[1:]):
+        a = np.arctan(W @ a + b)
+    return 0.5 * np.sum((y - a) ** 2)
 
 
-@exercise("ex-bpgd-dh-dal", inputs=_dh_dal_inputs)
-def _dh_dal(answer, inputs):
-    require_function(answer, "a function dH_daL(aL, y, lamL)")
-    for aL, y, lam in inputs:
-        # the part of H that depends on a^L, with f^{-1}(a) = log a - log(1 - a); H separates
-        # into one term per output, so an elementwise central difference is its gradient
-        part = lambda a, y=y, lam=lam: 0.5 * (y - a) ** 2 + lam * (np.log(a) - np.log(1 - a))  # noqa: E731
-        expected = derivative(part, h=1e-7)(aL)
-        got = answer(aL.copy(), y.copy(), lam.copy())
-        compare_arrays(got, expected, f"aL={_fmt(aL)}, y={_fmt(y)}, lamL={_fmt(lam)}", rtol=1e-5, atol=1e-7)
+@exercise("ex-bpgd-dh-dal", inputs=_arctan_inputs)
+def _arctan_multipliers(answer, inputs):
+    def where(Ws, bs, x, y):
+        return f"for a network of sizes {[len(x)] + [len(b) for b in bs[1:]]}, x={_fmt(x)}, y={_fmt(y)}"
+
+    def close(g, e):
+        return np.shape(g) == np.shape(e) and np.allclose(np.asarray(g, dtype=float), e, rtol=1e-6, atol=1e-8)
+
+    for (Ws, bs, x, y), got, place in calls(answer, inputs, "a function arctan_multipliers(Ws, bs, x, y)", where):
+        L = len(Ws) - 1
+        # lambda^l = -dE/db^l (eq. 17), by central differences of E in the biases
+        expected = [-gradient(lambda b, l=l, Ws=Ws, bs=bs, x=x, y=y: _arctan_E(Ws, [*bs[:l], b, *bs[l + 1:]], x, y),
+                              bs[l]) for l in range(1, L + 1)]
+        if isinstance(got, (str, bytes)) or not hasattr(got, "__len__") or len(got) != L:
+            raise Failure(f"{place}: expected a list of the {L} multipliers lambda^1, ..., lambda^{L}, "
+                          f"got {got!r}"[:400])
+        got = list(got)
+        if L > 1 and all(close(g, e) for g, e in zip(got[::-1], expected)) and not close(got[0], expected[0]):
+            raise Failure(f"{place}: the multipliers are right but in reverse order: the list should start "
+                          "with lambda^1, next to the input")
+        for l, (g, e) in enumerate(zip(got, expected), start=1):
+            if close(g, -e) and not close(g, e):
+                raise Failure(f"{place}: lambda^{l} has the wrong sign: Seung's multiplier is "
+                              "lambda^l = -dE/db^l = -delta^l")
+            compare_arrays(g, e, f"{place.removeprefix('for ')}, lambda^{l}", rtol=1e-6, atol=1e-8)
 
 
 # exact power laws t = c P^p: the slope is p by construction
@@ -82,29 +101,40 @@ def _loglog_slope(answer, inputs):
             raise Failure(f"for P={_fmt(P)}, t={_fmt(t)}: {exc}") from None
 
 
-def _fd_passes_inputs(rng):
-    """(sizes,): fixed architectures, then random ones of 2 to 4 layers."""
-    fixed = [[2, 3, 2], [1, 1], [4, 5, 3], [3, 6, 6, 2], [5, 1, 5]]
-    drawn = [[int(n) for n in rng.integers(1, 7, size=int(rng.integers(2, 5)))] for _ in range(3)]
-    return [(sizes,) for sizes in fixed + drawn]
+def _fd_inputs(rng):
+    """(net, x, y): squared-error networks of one to four layers, with a random sample."""
+    nets = [MLP([2, 3, 2], activation="sigmoid", output_activation="sigmoid", loss="squared_error", seed=1),
+            MLP([3, 4, 4, 2], activation="tanh", output_activation="identity", loss="squared_error", seed=2),
+            MLP([1, 1], activation="sigmoid", output_activation="identity", loss="squared_error", seed=3),
+            MLP([2, 5, 3, 3, 1], activation="sigmoid", output_activation="sigmoid", loss="squared_error", seed=4)]
+    return [(net, rng.normal(size=net.sizes[0]), rng.uniform(size=net.sizes[-1])) for net in nets]
 
 
-@exercise("ex-bpgd-fd-passes", inputs=_fd_passes_inputs)
+def _cached_macs(sizes):
+    """The products W^k a^{k-1} of one stored forward pass, then two evaluations per parameter of
+    layer l, each running layers l..L: P_W + 2 sum_l P_l sum_{k>=l} n_k n_{k-1}."""
+    layer = [sizes[l] * sizes[l - 1] for l in range(1, len(sizes))]
+    return sum(layer) + 2 * sum((layer[i] + sizes[i + 1]) * sum(layer[i:]) for i in range(len(layer)))
+
+
+@exercise("ex-bpgd-fd-passes", inputs=_fd_inputs)
 def _fd_passes(answer, inputs):
-    require_function(answer, "a function central_difference_passes(sizes)")
-    for (sizes,) in inputs:
-        # count the forward passes (calls of net.loss) that mlpcore's central differences make
-        net = MLP(sizes, seed=0)
-        X, Y = np.zeros((1, sizes[0])), np.zeros((1, sizes[-1]))
-        calls, loss = [0], net.loss
-
-        def counting_loss(X, Y, calls=calls, loss=loss):
-            calls[0] += 1
-            return loss(X, Y)
-
-        net.loss = counting_loss
-        gradcheck.numerical_gradients(net, X, Y)
-        try:
-            compare_value(answer(list(sizes)), calls[0], rtol=0, atol=0, reveal=True)
-        except Failure as exc:
-            raise Failure(f"for sizes={sizes}: {exc}") from None
+    for (net, x, y), got, where in calls(answer, inputs, "a function cached_central_differences(net, x, y)",
+                                         lambda net, x, y: f"for a network of sizes {list(net.sizes)}"):
+        grad, macs = as_parts(got, 2, where, ["grad", "macs"])
+        # backpropagation is the reference for the gradient (the answer uses differences only)
+        compare_arrays(grad, flatten(net.gradients(x, y)), f"{where.removeprefix('for ')}, grad",
+                       rtol=1e-5, atol=1e-8)
+        macs = as_count(macs, where, "the count macs")
+        sizes = list(net.sizes)
+        expected = _cached_macs(sizes)
+        if macs != expected:
+            P_W = sum(sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))
+            P = P_W + sum(sizes[1:])
+            hint = ""
+            if macs in (2 * P * P_W, 2 * P * P_W + P_W):
+                hint = (" (that is plain central differences: a nudge of a parameter of layer l needs only "
+                        "layers l to L, from the stored a^{l-1})")
+            elif macs == expected - P_W:
+                hint = " (the one forward pass that stores the activations counts too)"
+            raise Failure(f"{where}: expected macs = {expected}, got {macs}{hint}")
