@@ -7,59 +7,71 @@ from mlpcore.training import DivergenceError
 
 from . import Failure, as_count, as_number, as_parts, exercise, require_function
 
-# the calls that test the order of the samples: seeds 0 to 4 of N=50, B=10
-_ORDERS = [(50, 10, s) for s in range(5)]
+# the call that tests the fairness of the shuffle: the 24 orders of 4 samples over 6000 epochs, 250 expected
+# each; a fair shuffle's chi-square (23 degrees of freedom) exceeds the limit with probability 1e-7
+_FAIR_N, _FAIR_EPOCHS, _FAIR_LIMIT = 4, 6000, 76.9
 
 
-def _minibatches_inputs(rng):
-    """(N, B, seed): fixed cases, random ones, each twice (the same seed must give the same
-    batches), then the calls of the test of the order."""
-    cases = [(10, 3, 0), (200, 32, 1), (7, 7, 2), (5, 1, 3), (1, 1, 4), (64, 32, 5), (100, 99, 6)]
-    for N in rng.integers(2, 300, size=5):
-        cases.append((int(N), int(rng.integers(1, N + 1)), int(rng.integers(0, 1000))))
-    return [case for case in cases for _ in range(2)] + _ORDERS
+def _orders_inputs(rng):
+    """(N, epochs, seed): one call twice (the same seed must give the same orders), edge cases, two seeds
+    of one size, and the test of fairness last."""
+    s = [int(v) for v in rng.integers(0, 10**6, size=7)]
+    return [(10, 5, s[0]), (10, 5, s[0]), (1, 3, s[1]), (2, 50, s[2]), (7, 1, s[3]), (50, 6, s[4]),
+            (50, 6, s[5]), (_FAIR_N, _FAIR_EPOCHS, s[6])]
 
 
-@exercise("ex-gd-minibatches", inputs=_minibatches_inputs)
-def _minibatches(answer, inputs):
-    require_function(answer, "a function minibatches(N, B, seed)")
-    for N, B, seed in inputs[: len(inputs) - len(_ORDERS) : 2]:  # each case is listed twice
-        call = f"minibatches({N}, {B}, {seed})"
-        batches = _as_batches(answer(N, B, seed), call)
-        k = -(-N // B)  # ceil(N / B), in integers
-        if len(batches) != k:
-            raise Failure(f"{call}: expected {k} batches, got {len(batches)}")
-        sizes = [b.size for b in batches]
-        expected = [B] * (k - 1) + [N - (k - 1) * B]
-        if sizes != expected:
-            raise Failure(f"{call}: expected batch sizes {expected}, got {sizes}")
-        every = np.sort(np.concatenate(batches))
-        if not np.array_equal(every, np.arange(N)):
-            missing = sorted(set(range(N)) - set(every.tolist()))[:5]
-            raise Failure(f"{call}: every index 0..{N - 1} must appear exactly once; "
-                          f"missing {missing}, {N - len(set(every.tolist()))} missing in all")
-        again = _as_batches(answer(N, B, seed), call)
-        if any(not np.array_equal(a, b) for a, b in zip(batches, again)):
-            raise Failure(f"{call}: the same seed must give the same batches, got different ones")
-    orders = [np.concatenate(_as_batches(answer(N, B, s), f"minibatches({N}, {B}, {s})")) for N, B, s in _ORDERS]
-    if any(np.array_equal(o, np.arange(50)) for o in orders):
-        raise Failure("the samples must be visited in a random order, got 0, 1, 2, ... in order")
-    if all(np.array_equal(o, orders[0]) for o in orders):
-        raise Failure("different seeds must give different orders; seeds 0 to 4 all gave the same")
-
-
-def _as_batches(result, call):
+def _as_orders(result, call, N, epochs):
     if result is None:
         raise Failure(f"{call} returned None (missing return?)")
     try:
-        batches = [np.asarray(b) for b in result]
-    except TypeError:
-        raise Failure(f"{call} must return a list of index arrays, got {type(result).__name__}") from None
-    for i, b in enumerate(batches):
-        if b.ndim != 1 or b.dtype.kind not in "iu":
-            raise Failure(f"{call}: batch {i} must be a 1-D array of integer indices, "
-                          f"got dtype {b.dtype} of shape {b.shape}")
-    return batches
+        orders = np.asarray(result)
+    except (TypeError, ValueError):
+        orders = None
+    if orders is None or orders.shape != (epochs, N) or orders.dtype.kind not in "iu":
+        got = f"shape {orders.shape}, dtype {orders.dtype}" if orders is not None and orders.ndim else repr(result)
+        raise Failure(f"{call}: expected an integer array of shape ({epochs}, {N}), one order per row, "
+                      f"got {got}"[:400])
+    bad = np.flatnonzero(np.any(np.sort(orders, axis=1) != np.arange(N), axis=1))
+    if bad.size:
+        raise Failure(f"{call}: row {bad[0]} is not an order of 0, ..., {N - 1} (each sample exactly once): "
+                      f"{orders[bad[0]][:12].tolist()}")
+    return orders
+
+
+@exercise("ex-gd-minibatches", inputs=_orders_inputs)
+def _minibatch_orders(answer, inputs):
+    require_function(answer, "a function minibatch_orders(N, epochs, seed)")
+    got = {}
+    for k, (N, epochs, seed) in enumerate(inputs):
+        call = f"minibatch_orders({N}, {epochs}, {seed})"
+        got[k] = _as_orders(answer(N, epochs, seed), call, N, epochs)
+    if not np.array_equal(got[0], got[1]):
+        raise Failure(f"minibatch_orders{inputs[0]}: the same seed must give the same orders, got different ones")
+    if len(set(map(tuple, got[3]))) < 2:
+        raise Failure(f"minibatch_orders{inputs[3]}: 50 epochs of 2 samples all had the same order")
+    for k in (5, 6):
+        if any(np.array_equal(row, np.arange(50)) for row in got[k]):
+            raise Failure(f"minibatch_orders{inputs[k]}: an epoch visits the samples in the order 0, 1, 2, ...: "
+                          "not shuffled")
+        if all(np.array_equal(row, got[k][0]) for row in got[k]):
+            raise Failure(f"minibatch_orders{inputs[k]}: every epoch has the same order; each epoch needs a fresh "
+                          "one, from the one generator")
+    if np.array_equal(got[5], got[6]):
+        raise Failure(f"minibatch_orders{inputs[5]} and minibatch_orders{inputs[6]}: different seeds gave the same "
+                      "orders")
+    # fairness: every order of 4 samples equally likely, counted over the epochs
+    codes = got[7] @ (_FAIR_N ** np.arange(_FAIR_N))
+    counts = np.unique(codes, return_counts=True)[1]
+    counts = np.concatenate([counts, np.zeros(24 - counts.size)])  # orders that never came
+    expected = _FAIR_EPOCHS / 24
+    chi_square = float(np.sum((counts - expected) ** 2) / expected)
+    if chi_square > _FAIR_LIMIT:
+        raise Failure(f"minibatch_orders{inputs[7]}: the 24 orders of 4 samples are not equally likely: over "
+                      f"{_FAIR_EPOCHS} epochs the most frequent came {int(counts.max())} times and the least "
+                      f"{int(counts.min())}, where a fair shuffle gives each {expected:.0f} +- "
+                      f"{np.sqrt(expected * 23 / 24):.0f} (chi-square {chi_square:.0f}, at most {_FAIR_LIMIT} for a "
+                      "fair one); swapping position i with any position, not only with one of 0..i, is the classic "
+                      "biased shuffle")
 
 
 def _n_updates_inputs(rng):
