@@ -57,8 +57,9 @@ def pytest_cmdline_main(config):
 
 # the modules that take longest (seconds on two cores, the class grading them in each), slowest first
 FIRST = ["tests/course/test_course_grading.py", "tests/course/test_course_cheats.py", "tests/course/test_course_ci.py",
-         "tests/course/test_course_isolation.py", "tests/course/test_course_shards.py",
-         "tests/course/test_course_install.py", "tests/course/test_course_release.py", "book/17_optimizers.ipynb",
+         "tests/course/test_course_isolation.py", "tests/course/test_course_cluster.py",
+         "tests/course/test_course_shards.py", "tests/course/test_course_install.py",
+         "tests/course/test_course_release.py", "book/17_optimizers.ipynb",
          "book/10_backprop_as_gradient_descent.ipynb", "book/11_gradient_descent.ipynb"]
 
 

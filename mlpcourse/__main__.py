@@ -82,6 +82,9 @@ def parser():
     grd.add_argument("--shard", default=None, metavar="I/N",
                      help="grade only the I-th of N slices of the class (0 <= I < N, by a hash of the student id, "
                      "so the same on every machine) into this gradebook; `merge` joins the N gradebooks")
+    grd.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="grade on a Dask cluster (tcp://HOST:8786): each notebook in a sandbox on a worker; every "
+                     "worker must hold this course (default: grade here, with no server)")
     grd.add_argument("--points", default=None, metavar="FILE",
                      help="what each exercise is worth, for summary.csv and `export`: a CSV with the columns "
                      "exercise,points (default: its stars, ★ = 1, ★★ = 2, ★★★ = 3)")
@@ -281,6 +284,7 @@ def _write_summary(args, checked, seed):
 
 def _grade(args):
     from . import gradebook
+    from .cluster import ClusterError
     from .grade import CourseChanged, Interrupted, UnknownStudent, grade_class
     from .points import PointsFileError
 
@@ -302,14 +306,14 @@ def _grade(args):
     try:
         graded = grade_class(args.submissions, args.out, args.chapters, args.jobs, limits, args.seed,
                              progress=not args.no_progress, isolation=isolation, only=args.student, shard=shard,
-                             points_file=args.points)
+                             points_file=args.points, scheduler=args.scheduler)
     except CourseChanged as exc:
         print(f"{PROG} grade: stopped: {exc}", file=sys.stderr)
         return 3
     except Interrupted as exc:
         print(f"{PROG} grade: interrupted: {exc}; run the same command again to resume", file=sys.stderr)
         return 130
-    except (UnknownStudent, PointsFileError) as exc:
+    except (UnknownStudent, PointsFileError, ClusterError) as exc:
         print(f"{PROG} grade: {exc}", file=sys.stderr)
         return 2
     if not graded.students or not graded.chapters:

@@ -167,13 +167,50 @@ def _fontcache():
     return folder
 
 
+class _LocalPool:
+    """``jobs`` threads on this machine, each grading one notebook at a time in its own sandbox; the
+    interface of :class:`mlpcourse.cluster.DaskPool`."""
+
+    def __init__(self, jobs, fonts, guard):
+        self.executor = ThreadPoolExecutor(max_workers=jobs)
+        self.fonts, self.guard, self.stop, self.lock = fonts, guard, threading.Event(), threading.Lock()
+
+    def submit(self, key, nb_bytes, seed, limits, isolation):
+        return self.executor.submit(self._work, nb_bytes, key[1], seed, limits, isolation)
+
+    def _work(self, nb_bytes, chapter, seed, limits, isolation):
+        result = grade_notebook(nb_bytes, chapter, seed, limits, self.fonts, isolation, self.stop)
+        if self.guard is not None:
+            with self.lock:
+                self.guard.verify()
+        return result
+
+    @staticmethod
+    def as_completed(futures):
+        return as_completed(futures)
+
+    @staticmethod
+    def result(future, chapter):
+        return future.result()
+
+    def cancel(self, futures):
+        self.stop.set()
+        for f in futures:
+            f.cancel()
+
+    def close(self):
+        self.executor.shutdown(wait=True)
+
+
 def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=None, progress=True,
-                isolation="bubblewrap", only=None, shard=(0, 1), points_file=None):
+                isolation="bubblewrap", only=None, shard=(0, 1), points_file=None, scheduler=None):
     """Grade every student's chapters into the gradebook in ``out``; return a :class:`ClassRun`.
     ``only``, a list of student ids: grade those students' notebooks again, and take every other
     student's latest grades from the gradebook. ``shard=(i, n)``: grade only the students of shard
     ``i`` of ``n`` (:func:`shard_of`); the gradebook records the whole class, for ``merge``.
     ``points_file``: what each exercise is worth, if not its stars (:func:`mlpcourse.points.table`).
+    ``scheduler``: the address of a Dask scheduler to grade on (:mod:`mlpcourse.cluster`; raises
+    :class:`mlpcourse.cluster.ClusterError` before any work if a worker holds another course).
     Raises :class:`Interrupted` on Ctrl-C (kernels ended, what was graded kept) and
     :class:`CourseChanged` (without the sandbox) if the course's files changed."""
     limits = limits or Limits()
@@ -200,6 +237,16 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     data = {key: path.read_bytes() for key, path in found.items() if path is not None}
     guard = Guard() if isolation == "none" else None
     fingerprint, commit = course_version()
+    cluster = None
+    if scheduler is not None:
+        from .cluster import DaskPool
+
+        cluster = DaskPool(scheduler, fingerprint, commit)
+        if cluster.allowed_failures != 1:
+            problems.append(f"the scheduler runs a notebook again on up to {cluster.allowed_failures} workers "
+                            "after one is lost; start it with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 to "
+                            "give up after two")
+        jobs = len(cluster.workers)
     book = gradebook.Gradebook(out)
     run = book.start_run(fingerprint, commit, seed, asdict(limits), isolation, jobs)
     book.record_class(run, everyone, chapters, *shard)
@@ -226,16 +273,8 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
             done[key] = book.add(run, key[0], key[1], None, seed, missing, **version)
         else:
             todo.append(key)
-    fonts = _fontcache()
-    stop = threading.Event()
-    lock = threading.Lock()
-
-    def work(key):
-        result = grade_notebook(data[key], key[1], seed, limits, fonts, isolation, stop)
-        if guard is not None:
-            with lock:
-                guard.verify()
-        return key, result
+    fonts = None if cluster is not None else _fontcache()
+    pool = cluster or _LocalPool(jobs, fonts, guard)
 
     def record(key, result):
         done[key] = book.add(run, key[0], key[1], hashlib.sha256(data[key]).hexdigest(), seed, result, **version)
@@ -243,24 +282,22 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress, file=sys.stderr)
     try:
         retry = []
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(work, key) for key in todo]
-            try:
-                for future in as_completed(futures):
-                    key, result = future.result()
-                    if result.kernel_trouble and jobs > 1:
-                        retry.append(key)  # recorded after its second grade, alone
-                    else:
-                        record(key, result)
-                    bar.update()
-            except BaseException:
-                stop.set()
-                for f in futures:
-                    f.cancel()
-                raise
+        futures = {pool.submit(key, data[key], seed, limits, isolation): key for key in todo}
+        try:
+            for future in pool.as_completed(list(futures)):
+                key = futures[future]
+                result = pool.result(future, key[1])
+                if result.kernel_trouble and jobs > 1:
+                    retry.append(key)  # recorded after its second grade, alone
+                else:
+                    record(key, result)
+                bar.update()
+        except BaseException:
+            pool.cancel(list(futures))
+            raise
         for key in retry:  # alone this time: nothing else runs beside it
             bar.set_description(f"again, alone: {key[0]}")
-            record(key, work(key)[1])
+            record(key, pool.result(pool.submit(key, data[key], seed, limits, isolation), key[1]))
     except (KeyboardInterrupt, Stopped) as exc:
         graded = book.finish_run(run, "interrupted", reused)
         raise Interrupted(f"{graded} notebooks graded in this run are kept in {book.path}") from exc
@@ -269,7 +306,9 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
         raise
     finally:
         bar.close()
-        shutil.rmtree(fonts, ignore_errors=True)
+        pool.close()
+        if fonts is not None:
+            shutil.rmtree(fonts, ignore_errors=True)
     graded = book.finish_run(run, "finished", reused)
     similarity.write(Path(out), data, chapters)  # advice for the instructor; no status changes
     results = {key: book.result(sid) for key, sid in done.items()}

@@ -1,0 +1,136 @@
+"""Grading on a Dask distributed cluster: ``grade --scheduler tcp://HOST:8786``.
+
+Each task grades one notebook on a worker, in that worker's sandbox
+(:func:`mlpcourse.submission.grade_notebook`): the notebook's bytes go to the worker, and
+what comes back is a JSON string of plain rows, read here with ``json.loads`` (Dask's own
+messages aside, nothing a worker sends is unpickled). Dask's ``dask-jobqueue`` (Slurm, PBS,
+...) and ``dask-kubernetes`` start the same workers on a cluster.
+
+- Every worker must hold the course this grader holds: before any work is sent, each worker
+  reports its course's fingerprint, and a worker with another is refused with its address and
+  both versions (a worker that joins later checks itself before each notebook).
+- A lost worker costs nothing: the scheduler runs its notebooks again on another worker.
+  Start the scheduler with ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` so that it
+  does so once: a notebook that takes down two workers is then graded ``error``, and says so
+  (the grader warns when the scheduler would retry more often).
+- Without ``--scheduler`` nothing here is imported: grading stays local, with no server.
+"""
+
+__all__ = ["ClusterError", "DaskPool", "grade_remote"]
+
+import functools
+import json
+import uuid
+from dataclasses import asdict
+
+from .submission import Limits, Result, Row
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade for this course: no scheduler there, or a worker with another course."""
+
+
+@functools.cache
+def _version():
+    from .grade import course_version
+
+    return course_version()
+
+
+@functools.cache
+def _fonts():
+    from .grade import _fontcache
+
+    return _fontcache()
+
+
+def worker_version():
+    """(fingerprint, commit) of the course installed where this runs: what each worker reports."""
+    return _version()
+
+
+def grade_remote(nb_bytes, chapter, seed, limits, isolation, fingerprint):
+    """On a worker: grade one notebook and return its :class:`mlpcourse.submission.Result` as JSON. Refuses
+    (raises) when this worker's course is not the grader's."""
+    from .submission import grade_notebook
+
+    mine, commit = _version()
+    if mine != fingerprint:
+        raise ClusterError(f"this worker holds course {mine[:12]} (commit {commit[:12]}), the grader "
+                           f"{fingerprint[:12]}: install the grader's course here")
+    result = grade_notebook(nb_bytes, chapter, seed, Limits(**limits), _fonts(), isolation)
+    return json.dumps(asdict(result))
+
+
+def _result(text):
+    data = json.loads(text)
+    data["rows"] = [Row(**row) for row in data["rows"]]
+    return Result(**data)
+
+
+class DaskPool:
+    """The cluster behind ``address``, checked to hold this course (:class:`ClusterError` if not)."""
+
+    def __init__(self, address, fingerprint, commit, timeout=30):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError("grading on a cluster needs Dask's distributed package "
+                               "(pip install dask distributed)") from None
+        self.fingerprint = fingerprint
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except OSError as exc:
+            raise ClusterError(f"no Dask scheduler answers at {address} ({exc})") from None
+        try:
+            versions = self.client.run(worker_version)
+            if not versions:
+                raise ClusterError(f"the scheduler at {address} has no worker: start `dask worker {address}`")
+            wrong = {addr: v for addr, v in versions.items() if v[0] != fingerprint}
+            if wrong:
+                raise ClusterError("; ".join(
+                    f"worker {addr} holds course {fp[:12]} (commit {c[:12]}), this grader {fingerprint[:12]} "
+                    f"(commit {commit[:12]})" for addr, (fp, c) in sorted(wrong.items()))
+                    + ": install the same course on every worker")
+            self.workers = sorted(versions)
+            self.allowed_failures = self.client.run_on_scheduler(_allowed_failures)
+        except BaseException:
+            self.client.close()
+            raise
+
+    def submit(self, key, nb_bytes, seed, limits, isolation):
+        """Send one notebook to the cluster; return its future."""
+        return self.client.submit(grade_remote, nb_bytes, key[1], seed, asdict(limits), isolation, self.fingerprint,
+                                  key=f"grade-{key[0]}-{key[1]}-{uuid.uuid4().hex[:8]}", pure=False, retries=0)
+
+    def as_completed(self, futures):
+        """The futures, as their notebooks finish."""
+        from distributed import as_completed
+
+        return as_completed(futures, loop=self.client.loop)  # this client's loop: it is not the default one
+
+    def result(self, future, chapter):
+        """The notebook's :class:`Result`; a notebook whose grading took down its workers is graded error."""
+        from distributed import KilledWorker
+
+        try:
+            return _result(future.result())
+        except KilledWorker as exc:
+            from . import course
+
+            last = getattr(getattr(exc, "last_worker", None), "address", "unknown")
+            why = (f"grading it took down {self.allowed_failures + 1} Dask workers (the last: {last}), so it was "
+                   "given up")
+            return Result(chapter, [Row(label, "error", why) for label in course.chapter(chapter).exercises])
+
+    def cancel(self, futures):
+        """Stop grading these notebooks (Ctrl-C): the workers end their kernels."""
+        self.client.cancel(futures)
+
+    def close(self):
+        """Disconnect from the cluster (the scheduler and workers keep running)."""
+        self.client.close()
+
+
+def _allowed_failures(dask_scheduler):
+    return dask_scheduler.allowed_failures
