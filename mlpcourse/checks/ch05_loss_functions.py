@@ -1,46 +1,86 @@
 """Checks of chapter 5, loss functions.
 
-Every reference is computed without the formulas the chapter derives: gradient
-factors and deltas by central differences of losses written out here, and
-log-sum-exp with mpmath at 60 significant digits.
+Every reference is computed without the formulas the chapter derives: Huber's
+loss from the clipped residual and its gradient and the deltas by central
+differences of losses written out here, and log-sum-exp with mpmath at 60
+significant digits.
 """
-
-from functools import partial
 
 import mpmath
 import numpy as np
 
-from . import Failure, _fmt, compare_function, compare_value, exercise, gradient, require_function, single
+from ..exercises import describe
+from . import (
+    Failure,
+    _fmt,
+    as_number,
+    as_parts,
+    compare_arrays,
+    compare_function,
+    exercise,
+    gradient,
+    require_function,
+    single,
+)
 
 
-def _mse(Y, P):  # mean over all N K entries
-    return np.sum((Y - P) ** 2) / Y.size
+def _huber_entry(r, tau):
+    """Huber's loss of one residual, written as the square of the clipped residual plus a linear tail."""
+    inside = np.minimum(np.abs(r), tau)
+    return 0.5 * inside**2 + tau * (np.abs(r) - inside)
 
 
-def _se(Y, P):  # 1/2 sum over the K outputs, mean over the N samples
-    return np.sum(0.5 * np.sum((Y - P) ** 2, axis=1)) / len(Y)
+def _huber_mean(Y, P, tau):
+    return float(np.sum(_huber_entry(P - Y, tau))) / len(Y)  # summed over K, averaged over N
 
 
-def _mse_factor_inputs(rng):
-    """(N, K): fixed sizes, then random ones."""
-    fixed = [(1, 1), (1, 3), (8, 3), (32, 10), (5, 2), (4, 7)]
-    return fixed + [(int(rng.integers(1, 40)), int(rng.integers(1, 12))) for _ in range(3)]
-
-
-@exercise("ex-loss-mse-factor", inputs=_mse_factor_inputs)
-def _mse_factor(answer, inputs):
-    require_function(answer, "a function mse_gradient_factor(N, K)")
-    rng = np.random.default_rng(51)  # the targets and outputs of the reference (not inputs of the answer)
-    for N, K in inputs:
+def _huber_inputs(rng):
+    """(Y, Y_hat, tau): residuals all inside tau, all outside, both; one sample and batches; residuals
+    kept at least 1e-3 from +-tau, where the second derivative jumps."""
+    def batch(N, K, tau, low, high):
         Y = rng.normal(size=(N, K))
-        P = Y + rng.uniform(0.5, 1.5, size=(N, K))  # outputs away from the targets
-        # dL/dtheta = sum of dL/dy_hat * dy_hat/dtheta: the ratio of the dL/dy_hat is the factor
-        ratio = gradient(partial(_mse, Y), P, 1e-6) / gradient(partial(_se, Y), P, 1e-6)
-        expected = float(np.median(ratio))
-        try:
-            compare_value(answer(N, K), expected, rtol=1e-5, reveal=True)
-        except Failure as exc:
-            raise Failure(f"for N={N}, K={K}: {exc}") from None
+        r = rng.choice([-1.0, 1.0], size=(N, K)) * rng.uniform(low, high, size=(N, K))
+        r = np.where(np.abs(np.abs(r) - tau) < 1e-3, r + 2e-3, r)
+        return Y, Y + r, tau
+
+    fixed = [
+        (np.array([[0.0]]), np.array([[0.5]]), 1.0),
+        (np.array([[0.0]]), np.array([[-3.0]]), 1.0),
+        (np.array([[1.0, 2.0]]), np.array([[1.2, 5.0]]), 0.5),
+    ]
+    return fixed + [batch(4, 3, 1.0, 0.0, 0.9), batch(5, 2, 0.5, 0.6, 4.0), batch(8, 4, 1.5, 0.0, 4.0),
+                    batch(1, 6, float(rng.uniform(0.2, 2.0)), 0.0, 5.0)]
+
+
+@exercise("ex-loss-huber", inputs=_huber_inputs)
+def _huber(answer, inputs):
+    require_function(answer, "a function huber(Y, Y_hat, tau)")
+    for Y, P, tau in inputs:
+        N, K = Y.shape
+        where = f"Y, Y_hat, tau = {describe((Y, P, tau))}"
+        got = answer(Y.copy(), P.copy(), tau)
+        loss, grad = as_parts(got, 2, f"for {where}", ["the loss", "its gradient"])
+        loss = as_number(loss, f"for {where}", "the loss, a number")
+        expected = _huber_mean(Y, P, tau)
+        if not np.isclose(loss, expected, rtol=1e-9, atol=1e-12):
+            hint = ""
+            if N * K > 1 and np.isclose(loss, expected / K, rtol=1e-9):
+                hint = " (that is the mean over all N K entries; sum over the K outputs, average over the N rows)"
+            elif np.isclose(loss, expected * N, rtol=1e-9) and N > 1:
+                hint = " (that is the sum over the rows; the loss is averaged over the N rows)"
+            elif np.any(np.abs(P - Y) > tau):
+                hint = " (for |r| > tau the linear piece must meet the quadratic one at |r| = tau)"
+            raise Failure(f"for {where}: the loss should be {expected:.6g}, got {loss:.6g}{hint}")
+        expected_grad = gradient(lambda Q, Y=Y, tau=tau: _huber_mean(Y, Q, tau), P)
+
+        def grad_hint(g, e=expected_grad, N=N):
+            if np.allclose(g, -e, rtol=1e-6, atol=1e-9):
+                return " (the sign is flipped: the derivative is by y_hat, and the residual is y_hat - y)"
+            if N > 1 and np.allclose(g, N * e, rtol=1e-6, atol=1e-9):
+                return " (N times the expected value: the loss is averaged over the N rows)"
+            return ""
+
+        compare_arrays(grad, expected_grad, f"{where}, the gradient", rtol=1e-6, atol=1e-9, hint=grad_hint)
 
 
 def _log_sum_exp_reference(z):
