@@ -34,7 +34,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import course, exercises, gradebook, notebook, points, similarity
+from . import course, exercises, gradebook, lms, notebook, points, similarity
 from .kernel import Stopped
 from .submission import Limits, Result, Row, grade_notebook, new_seed
 
@@ -67,31 +67,43 @@ class ClassRun:
 
 
 def find_submissions(root, chapters):
-    """(students, {(student, chapter): path or None}, problems) for every student folder under ``root``.
+    """(students, {(student, chapter): path or None}, problems) for every student folder under ``root``, or
+    every student of a Canvas or Moodle download (:mod:`mlpcourse.lms`).
     macOS's ``__MACOSX`` folder is no student and its ``._*`` files are no notebooks (a note says they were
     skipped); a chapter found only as a browser's copy ``<chapter> (1).ipynb`` is graded, with a note."""
     root = Path(root)
     found, problems = {}, []
+    kind = lms.layout(root)
+    if kind == "canvas":
+        uploads, problems = lms.canvas_submissions(root, chapters)
+        for user, mine in uploads.items():
+            for chapter in chapters:
+                found[(user, chapter)] = mine.get(chapter)
+        return sorted(uploads), found, problems
     students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
                       and p.name != notebook.MACOS_FOLDER)
+    names = {p: lms.moodle_student(p.name) if kind == "moodle" else p.name for p in students}
+    if kind == "moodle" and len(set(names.values())) < len(names):
+        raise UnknownStudent("the Moodle download holds two folders of one participant: unzip it into an empty "
+                             "folder")
     if (root / notebook.MACOS_FOLDER).is_dir():
         problems.append(f"skipped {notebook.MACOS_FOLDER}/: macOS's zip metadata, not a student")
     for student in students:
         apple = [p for p in student.rglob("*.ipynb") if p.name.startswith("._")]
         if apple:
-            problems.append(f"{student.name}: skipped {len(apple)} macOS metadata file{'s' * (len(apple) > 1)} "
+            problems.append(f"{names[student]}: skipped {len(apple)} macOS metadata file{'s' * (len(apple) > 1)} "
                             f"({', '.join(sorted(str(p.relative_to(root)) for p in apple)[:3])}), not notebooks")
         for chapter in chapters:
             paths = notebook.chapter_notebooks(student, chapter)
             if paths and paths[0].name != f"{chapter}.ipynb":
                 others = f" ({len(paths)} such copies; graded the latest)" if len(paths) > 1 else ""
-                problems.append(f"{student.name}: no {chapter}.ipynb; graded {paths[0].relative_to(root)}, a "
+                problems.append(f"{names[student]}: no {chapter}.ipynb; graded {paths[0].relative_to(root)}, a "
                                 f"browser's copy of it{others}: rename it to {chapter}.ipynb")
             elif len(paths) > 1:
-                problems.append(f"{student.name}: {len(paths)} copies of {chapter}.ipynb; graded "
+                problems.append(f"{names[student]}: {len(paths)} copies of {chapter}.ipynb; graded "
                                 f"{paths[0].relative_to(root)}")
-            found[(student.name, chapter)] = paths[0] if paths else None
-    return [s.name for s in students], found, problems
+            found[(names[student], chapter)] = paths[0] if paths else None
+    return [names[s] for s in students], found, problems
 
 
 def shard_of(student, shards):
@@ -107,8 +119,9 @@ def chapters_present(root):
     names = set()
     for p in root.rglob("*.ipynb"):
         if not notebook.is_skipped(p, root):
-            copy = notebook.BROWSER_COPY.match(p.stem)
-            names.add(copy["stem"] if copy else p.stem)
+            name = lms.stem(p.name)  # Canvas's "<name>_<id>_<submission>_<chapter>-1.ipynb" too
+            copy = notebook.BROWSER_COPY.match(name)
+            names.add(copy["stem"] if copy else name)
     return [c for c in course.chapters() if c in names]
 
 
