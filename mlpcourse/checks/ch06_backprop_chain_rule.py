@@ -43,30 +43,56 @@ def _compare(got, expected, what, rtol=1e-6, atol=1e-9, sign_why=_OUTPUT_SIGN):
     return compare_arrays(got, expected, what, rtol=rtol, atol=atol, hint=sign_hint)
 
 
+_OUTPUT_LOSSES = {  # the loss of one sample as a function of the output pre-activations z, stable for any z
+    "squared_error": lambda z, y: 0.5 * np.sum((y - _sigmoid(z)) ** 2),
+    "binary_cross_entropy": lambda z, y: float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))),
+}
+
+
 def _output_delta_inputs(rng):
-    """(y_hat, y): fixed pairs (the notes' among them), then random ones of 1, 4 and 7 outputs."""
-    pairs = [
-        (np.array([0.725]), np.array([0.0])),
-        (np.array([0.5, 0.5]), np.array([1.0, 0.0])),
-        (np.array([0.75136507, 0.77292847]), np.array([0.01, 0.99])),
-        (np.array([0.2, 0.9, 0.4]), np.array([0.2, 0.1, 1.0])),
-    ]
-    pairs += [(rng.uniform(0.02, 0.98, size=n), rng.uniform(0, 1, size=n)) for n in (1, 4, 7)]
-    return pairs
+    """(z, y, loss): for each loss, fixed cases (the notes' output, a confidently wrong unit, pre-activations
+    of +-40, where the sigmoid rounds to 0 or 1), then random ones of 1, 4 and 7 outputs."""
+    cases = []
+    for loss in _OUTPUT_LOSSES:
+        cases += [
+            (np.array([0.966984]), np.array([0.0]), loss),
+            (np.array([0.0, -2.0, -10.0]), np.array([1.0, 1.0, 1.0]), loss),
+            (np.array([40.0, -40.0, 3.0]), np.array([0.0, 1.0, 1.0]), loss),
+        ]
+        cases += [(rng.normal(scale=3.0, size=n), rng.uniform(0, 1, size=n), loss) for n in (1, 4, 7)]
+    return cases
 
 
 @exercise("ex-backprop-output-delta", inputs=_output_delta_inputs)
 def _output_delta(answer, inputs):
-    require_function(answer, "a function output_delta(y_hat, y)")
-    for y_hat, y in inputs:
-        z = np.log(y_hat) - np.log(1 - y_hat)  # the pre-activation that gives y_hat
+    require_function(answer, "a function output_delta(z, y, loss)")
+    for z, y, loss in inputs:
+        expected = gradient(lambda zz, y=y, loss=loss: _OUTPUT_LOSSES[loss](zz, y), z, H)
+        what = f"z={_fmt(z)}, y={_fmt(y)}, loss={loss!r}"
+        got = answer(z.copy(), y.copy(), loss)
+        if got is None:
+            raise Failure(f"for {what}: the function returned None (missing return?)")
+        try:
+            finite = np.all(np.isfinite(np.asarray(got, dtype=float)))
+        except (TypeError, ValueError):
+            finite = True  # compare_arrays names what came back
+        if not finite:
+            raise Failure(f"for {what}: the answer holds inf or nan, {_fmt(got)}; where sigma(z) rounds to 0 or 1, "
+                          "(y_hat - y) / (y_hat (1 - y_hat)) is 0/0: simplify the product of the two factors first")
+        y_hat = _sigmoid(z)
+        slips = [(y_hat - y, "that is y_hat - y without the slope f'(z) = y_hat (1 - y_hat) of the sigmoid"),
+                 (y_hat * (1 - y_hat) * (y_hat - y), "that is the squared error's delta; with the binary "
+                  "cross-entropy the slope cancels")]
 
-        def loss(zz, y=y):
-            return 0.5 * np.sum((y - _sigmoid(zz)) ** 2)
+        def hint(g, slips=slips, expected=expected):
+            if np.allclose(g, -expected, rtol=1e-6, atol=1e-9):
+                return f" (the sign is flipped: {_OUTPUT_SIGN})"
+            for value, words in slips:
+                if np.allclose(g, value, rtol=1e-6, atol=1e-9) and not np.allclose(value, expected, atol=1e-9):
+                    return f" ({words})"
+            return ""
 
-        expected = gradient(loss, z, H)
-        what = f"y_hat={_fmt(y_hat)}, y={_fmt(y)}"
-        _compare(answer(y_hat.copy(), y.copy()), expected, what)
+        compare_arrays(got, expected, what, rtol=1e-6, atol=1e-9, hint=hint)
 
 
 def _hidden_delta_inputs(rng):
