@@ -4,37 +4,63 @@ import numpy as np
 
 from mlpcore.network import MLP
 
-from . import Failure, compare_function, exercise, require_function, single
+from . import Failure, calls, compare_arrays, exercise, require_function, require_network
 
 
-def _glorot_inputs(rng):
-    """(n_in, n_out), Python ints: fixed layer sizes, then random ones."""
-    fixed = [(2, 1), (1, 1), (64, 32), (784, 100), (3, 1000), (50, 50)]
-    return fixed + [(int(rng.integers(1, 1000)), int(rng.integers(1, 1000))) for _ in range(2)]
+def _uniform_inputs(rng):
+    """(sizes, scheme, seed): one call twice (the same seed must give the same weights), layers of equal and
+    unequal widths under both schemes, and two seeds of one network."""
+    s = [int(v) for v in rng.integers(0, 10**6, size=8)]
+    return [([100, 40, 10], "glorot", s[0]), ([100, 40, 10], "glorot", s[0]), ([100, 40, 10], "he", s[1]),
+            ([32, 32, 32], "he", s[2]), ([32, 32, 32], "glorot", s[3]), ([3, 300], "glorot", s[4]),
+            ([2, 1], "he", s[5]), ([30, 20, 25, 20], "he", s[6]), ([30, 20, 25, 20], "he", s[7])]
 
 
-@exercise("ex-init-glorot-bound", inputs=_glorot_inputs)
-def _glorot_uniform_bound(answer, inputs):
-    require_function(answer, "a function")
-    rng = np.random.default_rng(12)  # the check's own sample of the answer's interval, not an input
-    for n_in, n_out in inputs:
-        glorot = 2.0 / (n_in + n_out)
-        r = answer(n_in, n_out)
-        if r is None or np.ndim(r) != 0 or not np.isfinite(r) or r <= 0:
-            raise Failure(f"for n_in={n_in}, n_out={n_out}: expected a positive number, got {r!r}")
-        r = float(r)
-        # a large sample from U(-r, r): its variance must be Glorot's
-        sample = rng.uniform(-r, r, size=1_000_000)
-        if not np.isclose(sample.var(), glorot, rtol=0.01):
-            raise Failure(f"for n_in={n_in}, n_out={n_out}: weights drawn from [-{r:.6g}, {r:.6g}] have "
-                          f"variance {sample.var():.6g}, but Glorot's is 2/(n_in + n_out) = {glorot:.6g}")
-        # and precisely: the variance (1/2r) * integral of t^2 over [-r, r], by the midpoint rule
-        t = np.linspace(-r, r, 200_001)
-        mid = (t[1:] + t[:-1]) / 2
-        variance = np.sum(mid**2 * np.diff(t)) / (2 * r)
-        if not np.isclose(variance, glorot, rtol=1e-6):
-            raise Failure(f"for n_in={n_in}, n_out={n_out}: the uniform distribution on [-{r:.8g}, {r:.8g}] "
-                          f"has variance {variance:.8g}, but Glorot's is 2/(n_in + n_out) = {glorot:.8g}")
+def _check_layer(W, n_in, n_out, scheme, where):
+    """One matrix against the scheme's variance: its shape, the bound sqrt(3 Var) that U(-r, r) needs, and,
+    for a matrix of 400 entries or more, its variance, its largest |w| and its mean, within six standard
+    errors (the variance of m draws of U(-r, r) has a relative standard error of sqrt(4/5)/sqrt(m))."""
+    variance = 2.0 / (n_in + n_out) if scheme == "glorot" else 2.0 / n_in
+    name = "Glorot's 2/(n_in + n_out)" if scheme == "glorot" else "He's 2/n_in"
+    r = np.sqrt(3.0 * variance)
+    W = np.asarray(W, dtype=float)
+    if W.shape != (n_out, n_in):
+        raise Failure(f"{where}: expected shape ({n_out}, {n_in}), got {W.shape}")
+    if np.abs(W).max() > r * (1 + 1e-12):
+        raise Failure(f"{where}: entries up to {np.abs(W).max():.6g}, beyond the bound {r:.6g} of a uniform "
+                      f"distribution of {name} = {variance:.6g}")
+    m = W.size
+    if m >= 400:
+        if np.abs(W).max() < 0.95 * r:
+            raise Failure(f"{where}: the largest |w| of {m} draws is {np.abs(W).max():.6g}, far inside the bound "
+                          f"{r:.6g} that {name} = {variance:.6g} gives: the interval is too narrow")
+        if abs(W.var() / variance - 1) > 6 * np.sqrt(0.8 / m):
+            raise Failure(f"{where}: the variance of its {m} entries is {W.var():.6g}, but {name} is "
+                          f"{variance:.6g}: not a uniform distribution on [-r, r]")
+        if abs(W.mean()) > 6 * r / np.sqrt(3 * m):
+            raise Failure(f"{where}: the mean of its {m} entries is {W.mean():.6g}, far from 0")
+    return W
+
+
+@exercise("ex-init-glorot-bound", inputs=_uniform_inputs)
+def _uniform_weights(answer, inputs):
+    got = []
+    for (sizes, scheme, _), result, where in calls(
+            answer, inputs, "a function uniform_weights(sizes, scheme, seed)",
+            lambda sizes, scheme, seed: f"uniform_weights({sizes}, {scheme!r}, {seed})"):
+        L = len(sizes) - 1
+        if isinstance(result, (str, bytes)) or not hasattr(result, "__len__") or len(result) != L:
+            raise Failure(f"{where}: expected a list of the {L} weight matrices W^1, ..., W^{L}, got "
+                          f"{result!r}"[:300])
+        got.append([_check_layer(W, n_in, n_out, scheme, f"{where}: W^{l}")
+                    for l, (W, n_in, n_out) in enumerate(zip(result, sizes[:-1], sizes[1:]), start=1)])
+    if any(not np.array_equal(a, b) for a, b in zip(got[0], got[1])):
+        raise Failure(f"uniform_weights{inputs[0]}: the same seed must give the same weights, got different ones")
+    if np.array_equal(got[3][0], got[3][1]):
+        raise Failure(f"uniform_weights{inputs[3]}: W^1 and W^2 are the same matrix; each layer needs its own draws")
+    if all(np.array_equal(a, b) for a, b in zip(got[7], got[8])):
+        raise Failure(f"uniform_weights{inputs[7]} and uniform_weights{inputs[8]}: different seeds gave the same "
+                      "weights")
 
 
 def _net(sizes, fill=None, seed=0, activation="sigmoid"):
@@ -176,24 +202,43 @@ def _affine_reference(X_train, X_new):
     return out
 
 
-def _scale_inputs(rng):
-    """(X_train, X_new): two fixed pairs, then random columns of very different scales."""
-    pairs = [(np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[1.0, 20.0], [3.0, 0.0]])),
-             (np.array([[0.0, 10.0], [2.0, 30.0], [1.0, 20.0]]), np.array([[-1.0, 40.0]]))]
-    for shape, n_new in [((50, 3), 7), ((20, 1), 4), ((100, 5), 1)]:
-        scale = rng.uniform(0.1, 100.0, size=shape[1])
-        X_train = rng.normal(size=shape) * scale + rng.normal(size=shape[1]) * 10
-        X_new = rng.normal(size=(n_new, shape[1])) * scale * 1.5  # some outside the training range
-        pairs.append((X_train, X_new))
-    return pairs
+def _fold_inputs(rng):
+    """(net, X_train): networks of several depths and activations, each with a training set whose columns
+    have very different scales and offsets."""
+    nets = [MLP([2, 16, 2], activation="tanh", output_activation="softmax", loss="cross_entropy", seed=0),
+            MLP([3, 5, 1], activation="sigmoid", output_activation="identity", loss="mse", seed=1),
+            MLP([1, 4, 4, 2], activation="tanh", output_activation="sigmoid", loss="mse", seed=2),
+            MLP([5, 3], activation="sigmoid", output_activation="identity", loss="mse", seed=3)]
+    cases = []
+    for net in nets:
+        n_0 = net.sizes[0]
+        scale, offset = rng.uniform(0.1, 100.0, size=n_0), rng.normal(size=n_0) * 50
+        cases.append((net, rng.normal(size=(int(rng.integers(5, 60)), n_0)) * scale + offset))
+    return cases
 
 
-@exercise("ex-init-scale-like-training", inputs=_scale_inputs)
-def _scale_like_training(answer, inputs):
-    require_function(answer, "a function")
-    for X_train, X_new in inputs:
-        given = X_train.copy()
-        compare_function(lambda X, T=given: answer(T, X), lambda X, T=X_train: _affine_reference(T, X),
-                         single([X_new]), rtol=1e-9, atol=1e-12, arg="X_new")
-        if not np.array_equal(given, X_train):
-            raise Failure("the function changed X_train; return a new array instead")
+@exercise("ex-init-scale-like-training", inputs=_fold_inputs)
+def _fold_scaling(answer, inputs):
+    require_function(answer, "a function fold_scaling(net, X_train)")
+    for net, X_train in inputs:
+        where = f"for a network of sizes {list(net.sizes)} and X_train of shape {X_train.shape}"
+        given_net, given_X = net.copy(), X_train.copy()
+        folded = answer(given_net, given_X)
+        if not np.array_equal(given_X, X_train):
+            raise Failure(f"{where}: the function changed X_train; leave it as it is")
+        if any(not np.array_equal(p, q) for p, q in zip([*given_net.weights, *given_net.biases],
+                                                        [*net.weights, *net.biases])):
+            raise Failure(f"{where}: the function changed net; return a new network (net.copy()) instead")
+        if folded is None:
+            raise Failure(f"{where}: the function returned None (missing return?)")
+        try:
+            require_network(folded, net.sizes)
+        except Failure as exc:
+            raise Failure(f"{where}: {exc}") from None
+        # raw inputs inside and outside the training range: the folded network on them against the
+        # given one on the same inputs scaled with the training statistics
+        low, high = X_train.min(axis=0), X_train.max(axis=0)
+        X_new = np.random.default_rng(len(X_train)).uniform(low - (high - low), high + (high - low),
+                                                            size=(25, X_train.shape[1]))
+        compare_arrays(folded.forward(X_new), net.forward(_affine_reference(X_train, X_new)),
+                       f"{where.removeprefix('for ')}: the outputs on 25 raw inputs", rtol=1e-9, atol=1e-9)
