@@ -3,17 +3,16 @@
 The references here are written independently of the book's solutions: the
 forward pass as plain-Python sums over every neuron and weight (``math.exp``,
 no matrix products), the notes-convention network from its index table, and the
-stored floats counted on the arrays of an actual ``mlpcore`` forward pass.
+floats that checkpointing keeps by listing the arrays kept in each segment as a
+set, so that an array is counted once.
 """
 
 import math
 
 import numpy as np
 
-from mlpcore.network import MLP
-
 from ..exercises import ReplayMiss
-from . import Failure, compare_function, compare_value, exercise, require_function, single
+from . import Failure, as_count, as_parts, calls, compare_function, compare_value, exercise, require_function, single
 
 # the course notes' 2-2-1 example: W (one row per hidden neuron), b^h, V, b^y
 NOTES_W = [[[0.2, 0.4], [0.6, 0.8]], [[0.3, 0.5]]]
@@ -97,22 +96,57 @@ def _forward_notes_convention(answer):
     compare_value(answer, y_hat, rtol=1e-6)
 
 
-def _stored_floats_inputs(rng):
-    """(sizes, N) with sizes a list: fixed cases, then random ones of depth 1, 2, 3 and 5."""
-    cases = [([2, 2, 1], 1), ([784, 256, 10], 128), ([3, 1], 5)]
-    cases += [([int(n) for n in rng.integers(1, 30, size=depth + 1)], int(rng.integers(1, 50)))
-              for depth in [1, 2, 3, 5]]
+def _checkpoint_reference(sizes, N, p):
+    """(floats, recomputed) by listing the arrays kept while the backward pass is in each segment, as a
+    set of (kind, layer) pairs: a checkpoint A^l that a segment also makes is the same pair, counted once."""
+    L = len(sizes) - 1
+    checkpoints = {("A", l) for l in range(0, L, p)}
+    worst, recomputed = 0, 0
+    for first in range(1, L + 1, p):
+        segment = range(first, min(first + p - 1, L) + 1)
+        kept = checkpoints | {("Z", l) for l in segment} | {("A", l) for l in segment}
+        worst = max(worst, sum(N * sizes[l] for _, l in kept))
+        if L not in segment:
+            recomputed += len(segment)
+    return worst, recomputed
+
+
+def _checkpoint_inputs(rng):
+    """(sizes, N, p), sizes a list: the chapter's 784-256-10 network, the deep one of the exercise, small
+    fixed cases (p = 1, p = L, p > L), then random networks of depth 1 to 8 with every kind of p."""
+    deep = [784] + [256] * 16 + [10]
+    cases = [([784, 256, 10], 128, 2), ([784, 256, 10], 128, 1), (deep, 128, 3), (deep, 128, 16), ([2, 2, 1], 1, 5),
+             ([3, 5, 4, 2], 2, 1)]
+    for depth in [1, 2, 3, 5, 8]:
+        sizes = [int(n) for n in rng.integers(1, 30, size=depth + 1)]
+        cases.append((sizes, int(rng.integers(1, 64)), int(rng.integers(1, depth + 2))))
     return cases
 
 
-@exercise("ex-forward-stored-floats", inputs=_stored_floats_inputs)
+def _double_counted(sizes, N, p):
+    """The peak with every checkpoint that a segment makes counted a second time."""
+    L = len(sizes) - 1
+    starts = list(range(0, L, p))
+    held = [2 * sum(sizes[s + 1:min(s + p, L) + 1]) for s in starts]
+    return N * (sum(sizes[s] for s in starts) + max(held))
+
+
+@exercise("ex-forward-stored-floats", inputs=_checkpoint_inputs)
 def _forward_stored_floats(answer, inputs):
-    require_function(answer, "a function stored_floats(sizes, N)")
-    for sizes, N in inputs:
-        fp = MLP(sizes, seed=0).forward_pass(np.zeros((N, sizes[0])))
-        counted = fp.a[0].size + sum(fp.z[l].size + fp.a[l].size for l in range(1, len(sizes)))
-        got = answer(list(sizes), N)
-        try:
-            compare_value(got, counted, rtol=0, atol=0.5, reveal=True)
-        except Failure as exc:
-            raise Failure(f"for sizes={sizes}, N={N}: {exc}") from None
+    for (sizes, N, p), got, place in calls(answer, inputs, "a function checkpointed(sizes, N, p)",
+                                           lambda sizes, N, p: f"for sizes={sizes}, N={N}, p={p}"):
+        floats, recomputed = as_parts(got, 2, place, ["the floats kept", "the layers recomputed"])
+        floats, recomputed = as_count(floats, place, "a whole number of floats"), as_count(recomputed, place)
+        expected, expected_recomputed = _checkpoint_reference(sizes, N, p)
+        if floats != expected:
+            hint = ""
+            if N > 1 and floats * N == expected:
+                hint = " (that is the count for one sample: every array has N rows)"
+            elif floats == _double_counted(sizes, N, p) and p < len(sizes) - 1:
+                hint = (" (a checkpoint A^l is also the last activation of the segment before it: count it "
+                        "once)")
+            raise Failure(f"{place}: expected {expected} floats kept at the worst moment, got {floats}{hint}")
+        if recomputed != expected_recomputed:
+            layers = f"{expected_recomputed} layer{'s' if expected_recomputed != 1 else ''}"
+            raise Failure(f"{place}: the floats are right, but the forward pass runs a second time in {layers}, "
+                          f"not {recomputed} (every segment but the last is run again)")
