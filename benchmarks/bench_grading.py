@@ -8,10 +8,17 @@ setting, the sandbox's cost against no sandbox, and checks that every setting ga
 same verdicts. The target: with --jobs 2, at least 30 a minute in the sandbox, and
 within 10% of the same run without it.
 
-    python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--rounds 1]
+With --scheduler, a Dask scheduler and as many single-threaded workers as the largest
+--jobs start on this machine (mlpcourse.cluster.local_cluster), and the same class is
+graded through them too, in the same rounds: the rate through the cluster against the
+local pool's shows what the scheduler costs; the seconds per notebook give the workers
+a class needs (book/teaching.md).
+
+    python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--rounds 1] [--scheduler]
 """
 
 import argparse
+import contextlib
 import csv
 import statistics
 import sys
@@ -26,7 +33,7 @@ CHAPTERS = ["03_activation_functions", "07_worked_example_2_2_1"]
 ISOLATIONS = {"sandbox": [], "no sandbox": ["--no-sandbox"]}
 
 
-def grade(submissions, out, jobs, flags):
+def grade(submissions, out, jobs, flags):  # flags: --no-sandbox, or --scheduler ADDRESS
     start = time.perf_counter()
     status = mlpcourse_main(["grade", str(submissions), "--out", str(out), "--jobs", str(jobs), "--seed", "1",
                              "--no-progress", "--chapters", *CHAPTERS, *flags])
@@ -38,15 +45,21 @@ def grade(submissions, out, jobs, flags):
     return seconds, rows
 
 
-def run(students=30, jobs=(2,), rounds=1):
-    with tempfile.TemporaryDirectory() as tmp:
+def run(students=30, jobs=(2,), rounds=1, scheduler=False):
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        settings = dict(ISOLATIONS)
+        if scheduler:
+            from mlpcourse.cluster import local_cluster
+
+            address, _ = stack.enter_context(local_cluster(max(jobs)))
+            settings[f"dask, {max(jobs)} workers"] = ["--scheduler", address]
         tmp = Path(tmp)
         kinds = make_class(tmp / "class", CHAPTERS, students)
         n = students * len(CHAPTERS)
         seconds, verdicts = {}, set()
         for r in range(rounds):
             for j in jobs:
-                for name, flags in ISOLATIONS.items():
+                for name, flags in settings.items():
                     s, rows = grade(tmp / "class", tmp / f"grades-{r}-{j}-{len(flags)}", j, flags)
                     seconds.setdefault((name, j), []).append(s)
                     verdicts.add(tuple(rows))
@@ -56,6 +69,10 @@ def run(students=30, jobs=(2,), rounds=1):
         print()
         for (name, j), rate in rates.items():
             print(f"--jobs {j}, {name}: {rate:.1f} chapter submissions per minute (median of {rounds})")
+        for name, j in [key for key in rates if key[0].startswith("dask")]:
+            print(f"{name}: {rates[(name, j)]:.1f} per minute against {rates[('sandbox', j)]:.1f} with the local "
+                  f"pool of --jobs {j} ({rates[(name, j)] / rates[('sandbox', j)]:.2f} times); "
+                  f"{60 / rates[('sandbox', j)] * j:.2f} worker-seconds per notebook")
         for j in jobs:
             cost = rates[("no sandbox", j)] / rates[("sandbox", j)] - 1
             print(f"--jobs {j}: the sandbox costs {100 * cost:+.1f}% of the time without it "
@@ -73,5 +90,6 @@ if __name__ == "__main__":
     p.add_argument("--students", type=int, default=30)
     p.add_argument("--jobs", type=int, nargs="+", default=[2])
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--scheduler", action="store_true", help="also grade through a local Dask cluster")
     a = p.parse_args()
-    run(a.students, tuple(a.jobs), a.rounds)
+    run(a.students, tuple(a.jobs), a.rounds, a.scheduler)

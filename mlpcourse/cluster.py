@@ -16,12 +16,19 @@ messages aside, nothing a worker sends is unpickled). Dask's ``dask-jobqueue`` (
 - Without ``--scheduler`` nothing here is imported: grading stays local, with no server.
 """
 
-__all__ = ["ClusterError", "DaskPool", "grade_remote"]
+__all__ = ["ClusterError", "DaskPool", "grade_remote", "local_cluster"]
 
+import contextlib
 import functools
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
 from dataclasses import asdict
+from pathlib import Path
 
 from .submission import Limits, Result, Row
 
@@ -134,3 +141,42 @@ class DaskPool:
 
 def _allowed_failures(dask_scheduler):
     return dask_scheduler.allowed_failures
+
+
+@contextlib.contextmanager
+def local_cluster(workers=2, log=None):
+    """A Dask scheduler and ``workers`` single-threaded workers (named w1, w2, ...) on 127.0.0.1, as
+    processes of their own, for trying ``--scheduler`` on one machine (the tests, the benchmark). The
+    scheduler gives up a notebook after it has taken down two workers. Yields (address, {name: process});
+    everything is ended on exit."""
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    with tempfile.TemporaryDirectory(prefix="mlpcourse-cluster-") as tmp:
+        info = Path(tmp) / "scheduler.json"
+        out = open(log or os.devnull, "w")
+
+        def start(*args):
+            return subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+
+        procs = {"scheduler": start("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                                    "--no-dashboard", "--scheduler-file", str(info))}
+        try:
+            deadline = time.monotonic() + 60
+            while not info.exists() and time.monotonic() < deadline:
+                if procs["scheduler"].poll() is not None:
+                    raise ClusterError(f"the Dask scheduler stopped at once (its log: {log or 'not kept'})")
+                time.sleep(0.1)
+            address = json.loads(info.read_text())["address"]
+            for k in range(1, workers + 1):
+                procs[f"w{k}"] = start("distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
+                                       "--no-dashboard", "--name", f"w{k}")
+            from distributed import Client
+
+            with Client(address, timeout=30, set_as_default=False) as client:
+                client.wait_for_workers(workers, timeout=60)
+            yield address, procs
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            out.close()

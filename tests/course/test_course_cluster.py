@@ -3,8 +3,6 @@ the gradebook is the local run's, and stays so when a worker is killed in the mi
 A worker holding another course is refused before any work, with both versions named."""
 
 import csv
-import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -30,40 +28,20 @@ def _rows(folder):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
 
 
-def _start(args, log, env):
-    return subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT, env=env)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A scheduler (retrying a lost worker's notebook once) and two single-threaded workers, and the class
     graded locally for comparison."""
+    from mlpcourse.cluster import local_cluster
+
     root = tmp_path_factory.mktemp("cluster")
-    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
-    log = open(root / "cluster.log", "w")
-    procs = {"scheduler": _start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                                  "--no-dashboard", "--scheduler-file", str(root / "scheduler.json")], log, env)}
-    try:
-        deadline = time.monotonic() + 60
-        while not (root / "scheduler.json").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads((root / "scheduler.json").read_text())["address"]
-        for name in ("w1", "w2"):
-            procs[name] = _start(["distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
-                                  "--no-dashboard", "--name", name], log, env)
+    with local_cluster(2, log=root / "cluster.log") as (address, procs):
         client = distributed.Client(address, timeout=30, set_as_default=False)
-        client.wait_for_workers(2, timeout=60)
         make_class(root / "class", [CH], STUDENTS)
         assert main(["grade", str(root / "class"), "--out", str(root / "local"), "--seed", str(SEED), "--jobs", "2",
                      "--no-progress", *ISOLATION]) == 0
         yield root, address, client, procs
         client.close()
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _submissions(db_path):
