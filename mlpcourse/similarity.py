@@ -12,7 +12,7 @@ is found in the other.
 It is advice for the instructor, never a verdict: no status changes, and the report says so.
 """
 
-__all__ = ["THRESHOLD", "Pair", "compare", "solutions", "write"]
+__all__ = ["THRESHOLD", "Pair", "compare", "groups", "solutions", "write"]
 
 import html
 import io
@@ -116,15 +116,45 @@ def write(out, data, chapters, threshold=THRESHOLD):
     return pairs
 
 
+def _root(parent, who):
+    """The representative of ``who``'s group in the union-find forest ``parent``."""
+    while parent.setdefault(who, who) != who:
+        who = parent[who]
+    return who
+
+
+def groups(pairs):
+    """The pairs of each exercise joined into groups of solutions alike (a copy of a copy belongs with
+    both): a list of (chapter, exercise, members, pairs), the largest groups first."""
+    found = []
+    for key in dict.fromkeys((p.chapter, p.exercise) for p in pairs):
+        mine = [p for p in pairs if (p.chapter, p.exercise) == key]
+        parent = {}
+        for p in mine:
+            parent[_root(parent, p.first)] = _root(parent, p.second)
+        members = {}
+        for who in parent:
+            members.setdefault(_root(parent, who), []).append(who)
+        for group in members.values():
+            inside = [p for p in mine if p.first in group]
+            found.append((*key, sorted(group, key=lambda w: (w == REFERENCE, w)), inside))
+    return sorted(found, key=lambda g: -len(g[2]))
+
+
 def _page(pairs, threshold):
     e = html.escape
     rows = []
-    for p in pairs:
-        rows.append(f"<section><h2>{e(p.chapter)}, <code>{e(p.exercise)}</code>: {e(p.first)} and {e(p.second)}"
-                    f"</h2><p>{p.shares[0]:.0%} of the first's code is in the second's, {p.shares[1]:.0%} of the "
-                    "second's in the first's.</p><div class=\"pair\">"
+    for chapter, exercise, members, inside in groups(pairs):
+        best = max(inside, key=lambda p: min(p.shares))
+        table = "".join(f"<tr><td>{e(p.first)}</td><td>{e(p.second)}</td><td>{p.shares[0]:.0%}</td>"
+                        f"<td>{p.shares[1]:.0%}</td></tr>" for p in inside)
+        rows.append(f"<section><h2>{e(chapter)}, <code>{e(exercise)}</code>: {len(members)} solutions alike</h2>"
+                    f"<p>{e(', '.join(members))}</p>"
+                    "<table><thead><tr><th>first</th><th>second</th><th>of the first's code in the second's</th>"
+                    f"<th>of the second's in the first's</th></tr></thead><tbody>{table}</tbody></table>"
+                    f"<p>The closest pair, side by side:</p><div class=\"pair\">"
                     + "".join(f"<figure><figcaption>{e(who)}</figcaption><pre><code>{code}</code></pre></figure>"
-                              for who, code in zip((p.first, p.second), p.highlighted))
+                              for who, code in zip((best.first, best.second), best.highlighted))
                     + "</div></section>")
     body = "\n".join(rows) or "<p>No two solutions are this alike.</p>"
     return f"""<!DOCTYPE html>
@@ -136,9 +166,11 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem; max-width: 80rem; }}
 figure {{ flex: 1 1 22rem; margin: 0; min-width: 0; }}
 pre {{ background: #f6f6f6; padding: 0.75rem; overflow-x: auto; }}
 mark {{ background: #ffe08a; }}
+table {{ border-collapse: collapse; margin: 0.5rem 0; display: block; max-width: 100%; overflow-x: auto; }}
+td, th {{ border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; }}
 </style></head><body>
 <h1>Similar solutions</h1>
-<p>Advice, not a verdict: no grade changed. Each pair below shares at least {threshold:.0%} of each side's
+<p>Advice, not a verdict: no grade changed. Each pair listed shares at least {threshold:.0%} of each side's
 code (names and order aside; what the chapter gives everyone left out), as found by copydetect's
 winnowing. Look at the code before you conclude anything: short exercises have few ways to be solved.</p>
 {body}

@@ -140,7 +140,7 @@ def test_grade_writes_the_similarity_report_and_changes_no_status(graded):
     root, made = graded
     solved = sorted(s for s, kind in made.items() if kind == "solved")
     page = (root / "whole" / "similarity.html").read_text()
-    assert f"{solved[0]} and {solved[1]}" in page  # both pasted the book's solution
+    assert f"{solved[0]}, {solved[1]}" in page  # both pasted the book's solution: one group
     assert "the book&#x27;s reference solution" in page and "no grade changed" in page
     # no status changes: the shards, each with other classmates to compare, gave the same grades.csv
     assert {r["status"] for r in _csv(root / "whole" / "grades.csv") if r["student"] in solved} <= {
