@@ -3,7 +3,8 @@
 The references are computed independently of the book's solutions: accuracy by
 a loop over the samples, one forward pass and one comparison at a time; the XOR
 network by evaluating the given weights with ``math.exp``, corner by corner; the
-bound for merged corners by minimising over a fine grid of outputs.
+floor of merged points by least squares with one free output per point, the
+points read off the grid the inputs are built on.
 """
 
 import math
@@ -12,7 +13,7 @@ import numpy as np
 
 from mlpcore import network
 
-from . import Failure, as_number, calls, compare_value, exercise, require_network
+from . import Failure, as_number, calls, exercise, require_network
 
 
 def _accuracy_reference(net, X, Y):
@@ -92,9 +93,57 @@ def _boundary_xor_margin(answer):
             raise Failure(f"for x=({x1}, {x2}): XOR is 0, the output must be below 0.1, got {out:.4f}")
 
 
-@exercise("ex-boundary-three-merged")
-def _boundary_three_merged(answer):
-    # one common output p for targets 0, 1, 0; the fourth corner fitted exactly
-    p = np.linspace(0.0, 1.0, 1_000_001)
-    best = float(np.min((p**2 + (1 - p) ** 2 + p**2) / 4))
-    compare_value(answer, best, rtol=1e-6)
+# merged points ------------------------------------------------------------------------------------
+
+_XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])  # the targets of (0,0), (0,1), (1,0), (1,1)
+_GRID = 0.1  # every point of an input sits on this grid, within atol / 2: rounding recovers the points
+
+
+def _merged_inputs(rng):
+    """(A, Y, atol): XOR's corners with three, two (one of each class), four and no corners merged, then
+    random samples at points of the grid of step 0.1, jittered within atol / 2."""
+    atol = 1e-3
+    cases = [(np.array([[0.2, 0.7], [0.2, 0.7], [0.9, 0.1], [0.2, 0.7]]), _XOR_Y, atol),
+             (np.array([[0.1, 0.9], [0.5, 0.5], [0.8, 0.2], [0.5, 0.5]]), _XOR_Y, atol),
+             (np.full((4, 2), 0.5), _XOR_Y, atol),
+             (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), _XOR_Y, atol)]
+    for _ in range(4):
+        n_1, n_L = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        N = int(rng.integers(5, 16))
+        grid = np.array(np.meshgrid(*[np.arange(11)] * n_1, indexing="ij")).reshape(n_1, -1).T
+        centres = grid[rng.choice(len(grid), size=int(rng.integers(1, min(N, len(grid)) + 1)), replace=False)]
+        point = np.concatenate([np.arange(len(centres)), rng.integers(0, len(centres), size=N - len(centres))])
+        A = _GRID * centres[rng.permutation(point)] + rng.uniform(-atol / 2, atol / 2, size=(N, n_1))
+        Y = np.eye(n_L + 1)[rng.integers(0, n_L + 1, size=N), :n_L] if n_L > 1 else rng.uniform(size=(N, 1))
+        cases.append((A, Y, atol))
+    return cases
+
+
+def _merged_reference(A, Y):
+    """The floor by least squares: one free output per point (the points read off the grid), fitted to
+    the targets; its residual over all the entries."""
+    _, point = np.unique(np.round(A / _GRID).astype(int), axis=0, return_inverse=True)
+    G = np.eye(point.max() + 1)[point.ravel()]  # sample -> its point, one-hot
+    outputs = np.linalg.lstsq(G, Y, rcond=None)[0]
+    return float(np.sum((Y - G @ outputs) ** 2) / Y.size), G.shape[1]
+
+
+@exercise("ex-boundary-three-merged", inputs=_merged_inputs)
+def _merged_floor(answer, inputs):
+    def where(A, Y, atol):
+        return f"for A of shape {A.shape}, Y of shape {Y.shape}, atol={atol:g}"
+
+    for (A, Y, _), got, place in calls(answer, inputs, "a function merged_floor(A, Y, atol)", where):
+        expected, points = _merged_reference(A, Y)
+        got = as_number(got, place, "one number")
+        if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        hint = ""
+        if expected > 0 and math.isclose(got, expected * Y.size, rel_tol=1e-9):
+            hint = " (a sum: the floor is a mean over the N n_L entries, like mse)"
+        elif expected > 0 and math.isclose(got, expected * Y.shape[1], rel_tol=1e-9) and Y.shape[1] > 1:
+            hint = " (divided by N: the mean runs over all N n_L entries)"
+        elif got < expected:
+            hint = (f" (below the floor: these {len(A)} rows sit at {points} points; rows within atol of each "
+                    "other are one point and get one output)")
+        raise Failure(f"{place}: expected {expected:.6g}, got {got:.6g}{hint}")
