@@ -5,7 +5,7 @@ import numpy as np
 from mlpcore import activations
 from mlpcore.network import MLP
 
-from . import Failure, _fmt, calls, compare_value, exercise
+from . import Failure, _fmt, calls, compare_value, exercise, require_network
 
 
 def _per_sample_bias_gradient_norms(net, X, Y, h=1e-6):
@@ -66,12 +66,51 @@ def _delta_norms(answer, inputs):
             raise Failure(f"{where}: expected {_fmt(expected)}, got {_fmt(got)}")
 
 
-@exercise("ex-deep-sigmoid-bound")
-def _sigmoid_bound(answer):
-    # the largest slope of mlpcore's logistic on a fine grid (which contains z = 0)
-    z = np.linspace(-10.0, 10.0, 20001)
-    steepest = float(np.max(activations.get("sigmoid").df(z)))
-    compare_value(answer, (steepest * 2.0) ** 19, rtol=1e-6, atol=0.0)
+def _sharp_inputs(rng):
+    """(net, c, x): sigmoid networks with one output, of 2 to 20 layers and equal or unequal widths."""
+    shapes = [[3, 4, 4, 1], [2, 5, 3, 4, 1], [4] + [6] * 19 + [1], [2, 3, 1], [5, 8, 8, 8, 1]]
+    cs = [2.0, 4.0, 1.5, float(rng.uniform(0.5, 6.0)), float(rng.uniform(0.5, 6.0))]
+    cases = []
+    for k, (sizes, c) in enumerate(zip(shapes, cs)):
+        net = MLP(sizes, activation="sigmoid", output_activation="identity", loss="squared_error", seed=k)
+        cases.append((net, c, rng.normal(size=sizes[0])))
+    return cases
+
+
+def _spectral_norm(W):
+    """The largest singular value, as the square root of the largest eigenvalue of W W^T."""
+    return float(np.sqrt(np.linalg.eigvalsh(W @ W.T).max()))
+
+
+@exercise("ex-deep-sigmoid-bound", inputs=_sharp_inputs)
+def _sharp_network(answer, inputs):
+    for (net, c, x), got, where in calls(answer, inputs, "a function sharp_sigmoid_network(net, c, x)",
+                                         lambda net, c, x: f"for a network of sizes {list(net.sizes)}, c={c:.4g}"):
+        try:
+            require_network(got, net.sizes)
+        except Failure as exc:
+            raise Failure(f"{where}: {exc}") from None
+        if got.activation.name != "sigmoid":
+            raise Failure(f"{where}: the hidden layers must stay logistic, got {got.activation.name!r}")
+        if not np.array_equal(np.asarray(got.weights[1]), net.weights[1]):
+            raise Failure(f"{where}: W^1 must be kept as it is")
+        for l in range(2, net.L + 1):
+            norm = _spectral_norm(np.asarray(got.weights[l], dtype=float))
+            if not np.isclose(norm, c, rtol=1e-9):
+                raise Failure(f"{where}: W^{l} has spectral norm {norm:.6g}, not c = {c:.6g}")
+        fp = got.forward_pass(x)
+        for l in range(1, net.L):
+            z = np.abs(fp.z[l]).max()
+            if z > 1e-9:
+                raise Failure(f"{where}: at x the pre-activations of layer {l} reach |z| = {z:.3g}, so their slopes "
+                              "are below 1/4 and (V1) cannot be an equality there")
+        # mlpcore's deltas for a target away from the output: their ratio against (V2)
+        deltas = got.backward(fp, fp.a[net.L] + 1.0).deltas
+        ratio = np.linalg.norm(deltas[1]) / np.linalg.norm(deltas[net.L])
+        bound = (c / 4) ** (net.L - 1)
+        if not np.isclose(ratio, bound, rtol=1e-8):
+            raise Failure(f"{where}: ||delta^1|| / ||delta^L|| is {ratio:.6g}, the bound (V2) is {bound:.6g}: at some "
+                          "step the delta is not along the top left singular vector of W^l")
 
 
 @exercise("ex-deep-prelu-gain")
