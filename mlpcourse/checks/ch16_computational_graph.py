@@ -7,7 +7,7 @@ once, each after all of its parents); none uses the chapter's engine.
 
 import numpy as np
 
-from . import Failure, _fmt, as_parts, calls, compare_arrays, exercise, gradient
+from . import Failure, _fmt, as_parts, calls, compare_arrays, exercise, gradient, require_function
 
 H = 1e-6
 
@@ -106,30 +106,53 @@ def _order(answer, inputs):
                 raise Failure(f"{where}: node {v} comes before its parent {late[0]} in {order}")
 
 
-# the backward rule of matmul -----------------------------------------------------------
+# the backward rule of matmul, along a chain -----------------------------------------------
 
 
-def _matmul_inputs(rng):
-    """(A, B, C_bar): small fixed matrices, then random ones of several shapes, none square."""
-    cases = [(np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]]), np.array([[1.0]])),
-             (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0], [2.0, 0.0]]),
+def _chain_inputs(rng):
+    """(factors, C_bar): a product of two small fixed matrices, then random chains of one to four factors
+    whose shapes are not square."""
+    cases = [([np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]])], np.array([[1.0]])),
+             ([np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0], [2.0, 0.0]])],
               np.array([[1.0, 0.0], [0.0, 0.0]]))]
-    for n, m, k in [(2, 3, 4), (4, 2, 3), (1, 5, 2), (3, 4, 1), (5, 3, 2)]:
-        cases.append((rng.normal(size=(n, m)), rng.normal(size=(m, k)), rng.normal(size=(n, k))))
+    for widths in ([2, 3], [2, 3, 4], [4, 2, 3, 1], [1, 5, 2, 3, 2], [3, 4, 1, 2, 5]):
+        factors = [rng.normal(size=(m, n)) for m, n in zip(widths[:-1], widths[1:])]
+        cases.append((factors, rng.normal(size=(widths[0], widths[-1]))))
     return cases
 
 
-@exercise("ex-graph-matmul-rule", inputs=_matmul_inputs)
-def _matmul(answer, inputs):
-    what = "a function matmul_backward(A, B, C_bar)"
-    for (A, B, C_bar), got, where in calls(answer, inputs, what,
-                                           lambda A, B, C: f"A of shape {A.shape}, B of shape {B.shape}"):
-        got = _parts(got, 2, f"for {where}", ["A_bar", "B_bar"])
-        # sum(C_bar * (A B)) is a loss whose adjoint at C = A B is C_bar
-        A_bar = gradient(lambda P, B=B, C_bar=C_bar: np.sum(C_bar * (P @ B)), A, H)
-        B_bar = gradient(lambda P, A=A, C_bar=C_bar: np.sum(C_bar * (A @ P)), B, H)
-        for name, g, e in [("A_bar", got[0], A_bar), ("B_bar", got[1], B_bar)]:
-            compare_arrays(g, e, f"{where}, {name}", rtol=1e-6, atol=1e-8)
+def _chain_product(factors):
+    C = factors[0]
+    for A in factors[1:]:
+        C = C @ A
+    return C
+
+
+@exercise("ex-graph-matmul-rule", inputs=_chain_inputs)
+def _chain(answer, inputs):
+    require_function(answer, "a function chain_backward(factors, C_bar)")
+    for factors, C_bar in inputs:
+        where = f"{len(factors)} factors of shapes {[A.shape for A in factors]}"
+        # sum(C_bar * A_1 ... A_k) is a loss whose adjoint at C is C_bar: its central differences in each factor
+        expected = []
+        for i in range(len(factors)):
+            def loss(P, i=i, factors=factors, C_bar=C_bar):
+                return np.sum(C_bar * _chain_product([*factors[:i], P, *factors[i + 1:]]))
+
+            expected.append(gradient(loss, factors[i], H))
+        got = answer([A.copy() for A in factors], C_bar.copy())
+        if got is None:
+            raise Failure(f"for {where}: the function returned None (missing return?)")
+        got = _parts(got, len(factors), f"for {where}", [f"A{i + 1}_bar" for i in range(len(factors))])
+        def agree(parts, expected=expected):
+            return all(np.shape(g) == e.shape and np.allclose(g, e, rtol=1e-6, atol=1e-8)
+                       for g, e in zip(parts, expected))
+
+        if len(factors) > 1 and agree(got[::-1]) and not agree(got):
+            raise Failure(f"for {where}: the adjoints are right but in reverse order: the list should start with "
+                          "A1_bar, the first factor's")
+        for i, (g, e) in enumerate(zip(got, expected), start=1):
+            compare_arrays(g, e, f"{where}, A{i}_bar", rtol=1e-6, atol=1e-8)
 
 
 # a Jacobian-vector product by forward mode ---------------------------------------------
