@@ -23,26 +23,52 @@ def _number(x, where, name):
 
 
 def _momentum_inputs(rng):
-    """(theta, v, grad, lr, beta): fixed cases (beta = 0 is gradient descent), then random ones."""
-    cases = [(np.array([1.0]), np.array([0.0]), np.array([1.0]), 0.1, 0.9),
-             (np.array([0.9]), np.array([1.0]), np.array([-2.0]), 0.1, 0.9),
-             (np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([3.0, -1.0]), 0.5, 0.0)]
-    for shape in [(3,), (2, 3), (4, 1)]:
-        cases.append((rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape),
-                      float(rng.uniform(0.001, 1)), float(rng.uniform(0, 0.99))))
+    """(c, theta0, lr, beta, steps): one curvature; the tuned heavy ball on curvatures 1 and 10; beta = 0
+    (gradient descent); then random stable settings, eta c < 2 (1 + beta) for every curvature."""
+    sqrt10 = np.sqrt(10.0)
+    cases = [(np.array([1.0]), np.array([1.0]), 0.1, 0.9, 5),
+             (np.array([1.0, 10.0]), np.array([1.0, -1.0]), 4 / (sqrt10 + 1) ** 2, ((sqrt10 - 1) / (sqrt10 + 1)) ** 2,
+              30),
+             (np.array([2.0, 0.5, 3.0]), np.array([0.3, -2.0, 1.0]), 0.2, 0.0, 10)]
+    for n in (2, 4):
+        c, beta = rng.uniform(0.1, 10.0, size=n), float(rng.uniform(0.0, 0.95))
+        lr = float(rng.uniform(0.05, 0.9) * 2 * (1 + beta) / c.max())
+        cases.append((c, rng.normal(size=n), lr, beta, int(rng.integers(10, 40))))
     return cases
 
 
+def _heavy_ball_path(c, theta0, lr, beta, steps, damped=False):
+    """theta_t of every component from the powers of its 2x2 matrix T_c, (e_t, v_t) = T_c^t (e_0, 0);
+    ``damped`` is the other convention, v_t = beta v_{t-1} + (1 - beta) grad, for the hint."""
+    g = (1 - beta) if damped else 1.0
+    path = np.empty((steps + 1, len(c)))
+    for i, (c_i, e_0) in enumerate(zip(c, theta0)):
+        T = np.array([[1 - lr * g * c_i, -lr * beta], [g * c_i, beta]])
+        path[:, i] = [(np.linalg.matrix_power(T, t) @ [e_0, 0.0])[0] for t in range(steps + 1)]
+    return path
+
+
 @exercise("ex-opt-momentum-step", inputs=_momentum_inputs)
-def _momentum_step(answer, inputs):
-    for (theta, v, grad, lr, beta), got, where in calls(
-            answer, inputs, "a function momentum_step(theta, v, grad, lr, beta)",
-            lambda theta, v, grad, lr, beta: f"for theta={_fmt(theta)}, v={_fmt(v)}, grad={_fmt(grad)}, "
-                                             f"lr={lr:.4g}, beta={beta:.4g}"):
-        got_theta, got_v = _parts(got, 2, where, ["theta", "v"])
-        v_new = beta * v + grad  # PyTorch's heavy ball: no factor (1 - beta)
-        _compare(got_v, v_new, where, " (the velocity)")
-        _compare(got_theta, theta - lr * v_new, where, " (theta)")
+def _momentum_run(answer, inputs):
+    def where(c, theta0, lr, beta, steps):
+        return f"for c={_fmt(c)}, theta0={_fmt(theta0)}, lr={lr:.4g}, beta={beta:.4g}, steps={steps}"
+
+    for (c, theta0, lr, beta, steps), got, place in calls(
+            answer, inputs, "a function momentum_run(c, theta0, lr, beta, steps)", where):
+        expected = _heavy_ball_path(c, theta0, lr, beta, steps)
+        atol = 1e-12 * np.abs(theta0).max()
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            raise Failure(f"{place}: expected an array of shape {expected.shape}, got {got!r}"[:300]) from None
+        if got.shape == (steps, len(c)):
+            raise Failure(f"{place}: expected {steps + 1} rows, theta_0 (the start) first, then one per step; "
+                          f"got {steps}")
+        if (got.shape == expected.shape and beta > 0
+                and np.allclose(got, _heavy_ball_path(c, theta0, lr, beta, steps, damped=True), atol=atol)):
+            raise Failure(f"{place}: the velocity is beta v + (1 - beta) grad, the other convention; "
+                          "Momentum, like PyTorch, adds the gradient itself: v_t = beta v_{t-1} + grad")
+        compare_arrays(got, expected, place.removeprefix("for "), rtol=1e-9, atol=atol)
 
 
 def _adam_inputs(rng):
