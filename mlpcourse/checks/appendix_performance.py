@@ -1,8 +1,11 @@
-"""Checks of the appendix on speed: counts, by brute force."""
+"""Checks of the appendix on speed: counts, by brute force over the shapes of every product, and the
+counted step's gradients against mlpcore's backpropagation."""
 
 import numpy as np
 
-from . import Failure, as_count, exercise
+from mlpcore import MLP
+
+from . import Failure, as_count, as_parts, calls, compare_arrays, exercise, per_layer
 
 
 def _sizes(rng):
@@ -22,13 +25,38 @@ def _count_products(sizes, N):
     return total
 
 
-@exercise("ex-speed-macs", inputs=lambda rng: [(sizes, N) for sizes in _sizes(rng) for N in (1, 32, 128)])
-def _macs(answer, inputs):
-    for sizes, N in inputs:
+def _counted_step_inputs(rng):
+    """(net, X, Y): sigmoid networks with a softmax output and the cross-entropy, one to three layers,
+    batches of 1 to 32 samples with one-hot targets."""
+    cases = []
+    for k, (sizes, N) in enumerate([([16, 8, 4], 5), ([3, 5, 2], 1), ([4, 6, 5, 3], 32), ([2, 3], 7),
+                                     ([5, 7, 7, 2], int(rng.integers(1, 33)))]):
+        net = MLP(sizes, activation="sigmoid", output_activation="softmax", loss="cross_entropy", seed=k)
+        cases.append((net, rng.random((N, sizes[0])), np.eye(sizes[-1])[rng.integers(0, sizes[-1], N)]))
+    return cases
+
+
+@exercise("ex-speed-macs", inputs=_counted_step_inputs)
+def _counted_step(answer, inputs):
+    def where(net, X, Y):
+        return f"for a network of sizes {list(net.sizes)} and a batch of {len(X)}"
+
+    for (net, X, Y), got, place in calls(answer, inputs, "a function counted_step(net, X, Y)", where):
+        grads_W, macs = as_parts(got, 2, place, ["grads_W", "macs"])
+        # mlpcore's backpropagation is the reference for the gradients, the count is the shapes' own
+        per_layer(grads_W, net.gradients(X, Y).weights, place, "weight",
+                  lambda g, e, l, place=place: compare_arrays(g, e, f"{place.removeprefix('for ')}, dL/dW^{l}",
+                                                              rtol=1e-8, atol=1e-12))
+        macs = as_count(macs, place, "the count macs")
+        sizes, N = list(net.sizes), len(X)
         expected = _count_products(sizes, N)
-        got = as_count(answer(list(sizes), N), f"for sizes={list(map(int, sizes))}, N={N}")
-        if got != expected:
-            raise Failure(f"for sizes={list(map(int, sizes))}, N={N}: expected {expected}, got {got}")
+        if macs != expected:
+            hint = ""
+            if macs == expected + N * sizes[0] * sizes[1]:
+                hint = " (Delta^1 W^1 is counted too: the gradient with respect to X, which no step needs)"
+            elif macs * N == expected:
+                hint = " (the count of one sample: the batch has N of them)"
+            raise Failure(f"{place}: expected macs = {expected}, got {macs}{hint}")
 
 
 def _bytes_inputs(rng):
