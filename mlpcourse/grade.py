@@ -323,7 +323,8 @@ def grade_class(submissions, out, chapters=None, jobs=None, limits=None, seed=No
         if fonts is not None:
             shutil.rmtree(fonts, ignore_errors=True)
     graded = book.finish_run(run, "finished", reused)
-    similarity.write(Path(out), data, chapters)  # advice for the instructor; no status changes
+    if similarity.write(Path(out), data, chapters) is None:  # advice for the instructor; no status changes
+        problems.append(similarity.MISSING)
     results = {key: book.result(sid) for key, sid in done.items()}
     book.close()
     return ClassRun(students, chapters, results, problems, graded, reused,

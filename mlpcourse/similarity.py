@@ -101,9 +101,18 @@ def compare(chapter, label, codes, threshold=THRESHOLD):
     return pairs
 
 
+MISSING = ("similarity.html not written: the comparison needs copydetect (pip install copydetect, or "
+           "pip install -r requirements.txt)")
+
+
 def write(out, data, chapters, threshold=THRESHOLD):
     """Compare every exercise of ``chapters`` across ``data`` ({(student, chapter): notebook bytes}) and
-    write ``out/similarity.html``; return the pairs listed."""
+    write ``out/similarity.html``; return the pairs listed, or None (and write nothing) where copydetect is
+    not installed: a course installed for checking (``mlpcore[check]``) can still grade."""
+    try:
+        import copydetect  # noqa: F401
+    except ImportError:
+        return None
     found = {}
     for (student, chapter), nb_bytes in sorted(data.items()):
         for label, code in solutions(nb_bytes, chapter).items():

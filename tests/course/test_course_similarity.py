@@ -86,3 +86,13 @@ def test_stubs_are_not_solutions_and_the_page_shows_code_as_text(tmp_path):
     page = (tmp_path / "similarity.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(" in page
     assert "<mark>" in page and "no grade changed" in page and "uma" not in page
+
+
+def test_without_copydetect_grading_goes_on_and_says_why_there_is_no_report(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "copydetect", None)  # as in a course installed for checking only
+    data = {("ann", CH): nbformat.writes(submission(CH, "solved")).encode()}
+    assert similarity.write(tmp_path, data, [CH]) is None
+    assert not (tmp_path / "similarity.html").exists()
+    assert "pip install copydetect" in similarity.MISSING
