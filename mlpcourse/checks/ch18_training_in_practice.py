@@ -71,7 +71,7 @@ def _dropconnect(answer, inputs):
         weight_grads, bias_grads = as_parts(got, 2, place, ["weight_grads", "bias_grads"])
         ref_w, ref_b = _dropconnect_reference(net, X, Y, masks, keep)
 
-        def hint_for(l):
+        def hint_for(l, masks=masks, keep=keep, ref_w=ref_w):  # bound now: the loop moves on
             def hint(g):
                 M = masks[l]
                 if g.shape == M.shape and np.any(g[M == 0] != 0):
@@ -83,10 +83,10 @@ def _dropconnect(answer, inputs):
                 return ""
             return hint
 
-        def compare_w(g, e, l):
+        def compare_w(g, e, l, place=place, hint_for=hint_for):
             compare_arrays(g, e, f"{place.removeprefix('for ')}: dL/dW^{l}", rtol=1e-5, atol=1e-8, hint=hint_for(l))
 
-        def compare_b(g, e, l):
+        def compare_b(g, e, l, place=place):
             compare_arrays(g, e, f"{place.removeprefix('for ')}: dL/db^{l}", rtol=1e-5, atol=1e-8)
 
         per_layer(weight_grads, ref_w, place, "weight", compare_w)
@@ -125,7 +125,7 @@ def _dropout_moments(answer, inputs):
         mean, variance = as_parts(got, 2, place, ["mean", "variance"])
         expected_mean, expected_var = _moments_by_enumeration(a, W, b, keep)
 
-        def variance_hint(g):
+        def variance_hint(g, a=a, W=W, keep=keep):  # bound now: the loop moves on
             spread = (1 - keep) / keep * a**2
             if np.allclose(g, np.abs(W) @ spread, rtol=1e-9, atol=1e-12) or np.allclose(
                     g, (W @ (np.sqrt(spread))) ** 2, rtol=1e-9, atol=1e-12):
@@ -181,12 +181,12 @@ def _decay_sweep(answer, inputs):
         val, fit = _sweep_reference(*args)
         n = val.shape[1]
 
-        def means_hint(g):
+        def means_hint(g, fit=fit):  # bound now: the loop moves on
             if np.allclose(g, fit.mean(axis=1), rtol=1e-6, atol=1e-9):
                 return " (these are the training losses: the sweep must read the validation set)"
             return ""
 
-        def spreads_hint(g):
+        def spreads_hint(g, n=n, val=val):
             if n > 1 and np.allclose(g, val.std(axis=1, ddof=1), rtol=1e-6, atol=1e-9):
                 return " (np.std's default, ddof=0, is asked for, not ddof=1)"
             return ""

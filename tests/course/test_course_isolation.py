@@ -30,6 +30,7 @@ from mlpcourse import course, gradebook
 from mlpcourse.grade import course_version
 from mlpcourse.kernel import sandbox_problem
 from mlpcourse.samples import submission
+from mlpcourse.statuses import passes
 
 # CI installs bubblewrap (.ci/run): there a missing sandbox fails the suite instead of skipping it
 pytestmark = pytest.mark.skipif(bool(sandbox_problem()) and not os.environ.get("CI"),
@@ -238,7 +239,9 @@ def test_honest_verdicts_equal_those_of_the_class_without_attackers(attacked):
     rows, alone = _rows(attacked["paths"]["grades"]), _rows(attacked["paths"]["grades-alone"])
     honest = {key: value for key, value in rows.items() if key[0] in HONEST}
     assert honest == alone
-    assert {status for status, _ in alone.values()} >= {"passed", "failed", "not attempted"}
+    # the solved students pass (passed, or flagged: the book's solution pasted), the others fail or have not tried
+    assert {"passed" if passes(status) else status for status, _ in alone.values()} >= {"passed", "failed",
+                                                                                          "not attempted"}
 
 
 def test_no_attacker_passes_anything(attacked):
