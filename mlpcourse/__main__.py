@@ -27,7 +27,7 @@ def parser():
     p = argparse.ArgumentParser(prog=PROG, description="The course's tools: write the student version of the "
                                 "chapters, check a student's notebooks, grade a class, write the student CI.")
     commands = p.add_subparsers(dest="command", required=True,
-                                metavar="{release,check,grade,merge,export,ci-template}")
+                                metavar="{release,check,grade,merge,export,ci-template,grade-template}")
 
     rel = commands.add_parser("release", help="write the student version of chapters",
                               description="Write the student version of chapters, readable in JupyterLab or VS "
@@ -117,6 +117,17 @@ def parser():
                      "default: 'SIS Login ID' for canvas, 'ID number' for moodle")
     exp.add_argument("--out", type=Path, default=None, help="the file to write (default GRADES/export-FORMAT.csv)")
 
+    gt = commands.add_parser("grade-template", help="write the jobs that grade a class in shards and merge them",
+                             description="Print a GitHub Actions workflow (a matrix of `grade --shard I/N` jobs, "
+                             "then `merge`) or a Slurm script (an array job, then `merge` once it has finished) that "
+                             "grades the class in SUBMISSIONS on many machines with one seed.")
+    gt.add_argument("--shards", type=int, required=True, help="how many slices of the class, graded at once")
+    gt.add_argument("--format", required=True, choices=("github", "slurm"), help="the file to write")
+    gt.add_argument("--submissions", default="submissions", help="the class's folder, as the jobs see it")
+    gt.add_argument("--out", default="grades", help="the merged gradebook's folder")
+    gt.add_argument("--seed", type=int, default=None, help="the seed every shard grades with (default: a fresh one)")
+    _chapters(gt, "default: every chapter found in a submission")
+
     ci = commands.add_parser("ci-template", help="write the GitHub Actions workflow for a student repository",
                              description="Print the workflow for .github/workflows/check-homework.yml of a student "
                              "repository, with the course's address pinned to a commit or tag and the assigned "
@@ -137,7 +148,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return {"release": _release, "check": _check, "grade": _grade, "merge": _merge, "export": _export,
-                "ci-template": _ci}[args.command](args)
+                "ci-template": _ci, "grade-template": _grade_template}[args.command](args)
     except course.UnknownChapter as exc:
         print(f"{PROG} {args.command}: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -377,6 +388,21 @@ def _export(args):
         print(f"note: {len(not_graded)} student{'s' * (len(not_graded) > 1)} of the roster not in the gradebook, "
               f"exported with empty grades: {', '.join(not_graded)}")
     print(f"wrote {path}")
+    return 0
+
+
+def _grade_template(args):
+    from . import sharding
+    from .submission import new_seed
+
+    if args.shards < 2:
+        print(f"{PROG} grade-template: --shards must be 2 or more, got {args.shards}", file=sys.stderr)
+        return 2
+    for chapter in args.chapters or []:
+        course.chapter(chapter)  # an unknown one is named before anything is written
+    seed = new_seed() if args.seed is None else args.seed
+    make = sharding.github if args.format == "github" else sharding.slurm
+    print(make(args.shards, seed, args.submissions, args.out, args.chapters), end="")
     return 0
 
 

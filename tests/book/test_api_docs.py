@@ -11,7 +11,8 @@ MODULES = ["mlpcore", "mlpcore.activations", "mlpcore.losses", "mlpcore.network"
            "mlpcore.optimizers", "mlpcore.schedules", "mlpcore.gradcheck", "mlpcore.data", "mlpcore.plot", "mlpcourse", "mlpcourse.exercises",
            "mlpcourse.checks", "mlpcourse.grade", "mlpcourse.submission", "mlpcourse.statuses", "mlpcourse.notebook", "mlpcourse.gradebook", "mlpcourse.ci",
            "mlpcourse.course", "mlpcourse.kernel", "mlpcourse.harness", "mlpcourse.samples", "mlpcourse.prose",
-           "mlpcourse.lms", "mlpcourse.cluster", "mlpcourse.merge", "mlpcourse.points", "mlpcourse.export", "mlpcourse.similarity"]
+           "mlpcourse.lms", "mlpcourse.cluster", "mlpcourse.merge", "mlpcourse.sharding",
+           "mlpcourse.points", "mlpcourse.export", "mlpcourse.similarity"]
 
 
 def public(module):

@@ -4,6 +4,7 @@ every student graded twice or never."""
 
 import csv
 import json
+import shlex
 import shutil
 import sqlite3
 
@@ -147,3 +148,35 @@ def test_grade_writes_the_similarity_report_and_changes_no_status(graded):
     # no status changes: the shards, each with other classmates to compare, gave the same grades.csv
     assert {r["status"] for r in _csv(root / "whole" / "grades.csv") if r["student"] in solved} <= {
         "passed", "flagged", "written"}
+
+
+@pytest.mark.parametrize("fmt", ["github", "slurm"])
+def test_the_generated_jobs_commands_run_and_merge_to_the_single_run(graded, tmp_path, capsys, fmt):
+    """grade-template's file, its grade and merge commands run here as the matrix or the array would run them
+    (the shards' gradebooks already hold every notebook, so each grade command takes them from there)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from mlpcourse.sharding import commands
+
+    root, made = graded
+    assert main(["grade-template", "--shards", str(SHARDS), "--format", fmt, "--seed", str(SEED),
+                 "--submissions", str(root / "class"), "--chapters", CH]) == 0
+    text = capsys.readouterr().out
+    if fmt == "github":
+        jobs = yaml.safe_load(text)["jobs"]
+        assert jobs["grade"]["strategy"]["matrix"]["shard"] == list(range(SHARDS)) and jobs["merge"]["needs"] == "grade"
+    else:
+        assert f"--array=0-{SHARDS - 1}" in text and "--dependency=afterok:$array" in text
+    grade, merge = commands(text, fmt)
+    for i in range(SHARDS):
+        shutil.copytree(root / f"shard{i}", tmp_path / f"grades-{i}")
+        argv = [sys.executable, *shlex.split(grade(i))[1:], *ISOLATION]
+        ran = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0 and "graded 0 notebooks" in ran.stdout, ran.stdout + ran.stderr
+    ran = subprocess.run([sys.executable, *shlex.split(merge)[1:]], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert _csv(tmp_path / "grades" / "grades.csv") == _csv(root / "whole" / "grades.csv")
