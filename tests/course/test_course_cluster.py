@@ -1,8 +1,10 @@
-"""``grade --scheduler``: a real Dask scheduler and two workers on 127.0.0.1 grade a class of 12;
-the gradebook is the local run's, and stays so when a worker is killed in the middle of the run.
-A worker holding another course is refused before any work, with both versions named."""
+"""``grade --scheduler``: a real Dask scheduler and workers on 127.0.0.1 grade a class of 12; the
+gradebook is the local run's, and stays so when a worker is killed in the middle of the run. A
+worker holding another course is refused before any work, with both versions named, and a
+notebook whose grading takes down two workers is graded error, saying so."""
 
 import csv
+import os
 import signal
 import sqlite3
 import subprocess
@@ -30,12 +32,12 @@ def _rows(folder):
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A scheduler (retrying a lost worker's notebook once) and two single-threaded workers, and the class
-    graded locally for comparison."""
+    """A scheduler (retrying a lost worker's notebook once) and three single-threaded workers (one is killed
+    mid-run, two are taken down by a task), and the class graded locally for comparison."""
     from mlpcourse.cluster import local_cluster
 
     root = tmp_path_factory.mktemp("cluster")
-    with local_cluster(2, log=root / "cluster.log") as (address, procs):
+    with local_cluster(3, log=root / "cluster.log") as (address, procs):
         client = distributed.Client(address, timeout=30, set_as_default=False)
         make_class(root / "class", [CH], STUDENTS)
         assert main(["grade", str(root / "class"), "--out", str(root / "local"), "--seed", str(SEED), "--jobs", "2",
@@ -82,7 +84,7 @@ def test_a_worker_killed_mid_run_costs_nothing_and_the_gradebook_is_the_local_ru
     assert f"graded {STUDENTS} notebooks" in stdout and "note:" not in stdout
     assert _rows(out) == _rows(root / "local")  # every notebook graded, the killed one on w2, the same verdicts
     assert _submissions(out / "gradebook.db") == STUDENTS
-    assert len(client.scheduler_info()["workers"]) == 1  # w1 is really gone
+    assert "w1" not in {w["name"] for w in client.scheduler_info()["workers"].values()}  # w1 is really gone
 
 
 def test_a_worker_with_another_course_is_refused_before_any_work(cluster, tmp_path):
@@ -96,3 +98,22 @@ def test_a_worker_with_another_course_is_refused_before_any_work(cluster, tmp_pa
     assert "install the same course on every worker" in message
     with pytest.raises(ClusterError, match="no Dask scheduler answers at tcp://127.0.0.1:9"):
         DaskPool("tcp://127.0.0.1:9", "0" * 64, "f" * 40, timeout=2)
+
+
+def test_a_notebook_that_takes_down_two_workers_is_graded_error(cluster):
+    from mlpcourse import course
+    from mlpcourse.cluster import DaskPool
+    from mlpcourse.grade import course_version
+
+    _, address, client, _ = cluster
+    pool = DaskPool(address, *course_version())
+    try:
+        assert pool.allowed_failures == 1 and len(pool.workers) == 2  # w2 and w3
+        # the task ends its worker's process: what a grading that crashes its machine looks like from the scheduler
+        result = pool.result(pool.client.submit(os._exit, 1, pure=False), CH)
+    finally:
+        pool.close()
+    assert [row.exercise for row in result.rows] == course.chapter(CH).exercises
+    assert {row.status for row in result.rows} == {"error"}
+    assert "took down 2 Dask workers" in result.rows[0].detail and "given up" in result.rows[0].detail
+    assert client.scheduler_info()["workers"] == {}  # both went down with it, once each
