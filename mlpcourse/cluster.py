@@ -117,7 +117,8 @@ class DaskPool:
         return as_completed(futures, loop=self.client.loop)  # this client's loop: it is not the default one
 
     def result(self, future, chapter):
-        """The notebook's :class:`Result`; a notebook whose grading took down its workers is graded error."""
+        """The notebook's :class:`mlpcourse.submission.Result`; a notebook whose grading took down its workers
+        is graded error."""
         from distributed import KilledWorker
 
         try:

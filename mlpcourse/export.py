@@ -91,7 +91,7 @@ def _feedback(rows, summary):
 
 
 def export(folder, fmt, roster=None, match=None, out=None):
-    """Write the gradebook in ``folder`` as ``fmt`` (:data:`FORMATS`) to ``out`` (default
+    """Write the gradebook in ``folder`` as ``fmt`` ("canvas", "moodle" or "csv") to ``out`` (default
     ``folder/export-<fmt>.csv``); return (the path written, the gradebook's students not in the roster,
     the roster's students not in the gradebook)."""
     if fmt not in FORMATS:

@@ -67,7 +67,8 @@ def _copy(source, target):
 
 
 def merge(folders, out, points_file=None):
-    """Merge the gradebooks in ``folders`` into a new one in ``out``; return a :class:`ClassRun` of it
+    """Merge the gradebooks in ``folders`` into a new one in ``out``; return a
+    :class:`mlpcourse.grade.ClassRun` of it
     (its ``problems`` list every student graded twice or never, and shards missing or repeated).
     ``points_file`` as for ``grade``. Raises :class:`MergeRefused`."""
     import sqlite3
