@@ -10,9 +10,11 @@ messages aside, nothing a worker sends is unpickled). Dask's ``dask-jobqueue`` (
   reports its course's fingerprint, and a worker with another is refused with its address and
   both versions (a worker that joins later checks itself before each notebook).
 - A lost worker costs nothing: the scheduler runs its notebooks again on another worker.
-  Start the scheduler with ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` so that it
-  does so once: a notebook that takes down two workers is then graded ``error``, and says so
-  (the grader warns when the scheduler would retry more often).
+  Start the scheduler so that it does so once (Dask's ``allowed-failures`` setting), and a
+  notebook that takes down two workers is graded ``error``, saying so (the grader warns when
+  the scheduler would retry more often)::
+
+      DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 dask scheduler
 - Without ``--scheduler`` nothing here is imported: grading stays local, with no server.
 """
 
