@@ -58,6 +58,7 @@ class Chapter:
         for cell in nb.cells:
             self.stars.update(notebook.exercise_stars(cell))
         self.checked, self.answers, self.solutions, self._statements = [], {}, {}, {}
+        self.scaffolds = {}  # label -> its solution cell without the solution block: what everyone is given
         for e in found:
             if e["check"] is None:
                 continue
@@ -69,7 +70,9 @@ class Chapter:
             if e["solution"] is not None:
                 text = notebook.source(nb.cells[e["solution"]])
                 if notebook.BEGIN in text and notebook.END in text:
-                    block = text.split(notebook.BEGIN, 1)[1].split(notebook.END, 1)[0]
+                    head, rest = text.split(notebook.BEGIN, 1)
+                    block, tail = rest.split(notebook.END, 1)
+                    self.scaffolds[e["label"]] = head + tail
                     self.solutions[e["label"]] = _normalise(block)
                     self._statements[e["label"]] = _statements(block.split("\n", 1)[-1])
         self.written = [label for label in self.exercises if label not in self.checked]  # graded by hand

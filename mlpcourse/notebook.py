@@ -50,13 +50,15 @@ def is_stub(code, label):
 
 def check_calls(code):
     """[(label, answer name or None)]: every ``check("<label>", <name>)`` call in a code cell,
-    read from its syntax tree (a commented-out call is no call; a cell that does not parse has none)."""
-    try:
-        tree = parse_code(code)
-    except SyntaxError:
-        return []
+    read from its syntax tree (a commented-out call is no call; a cell that does not parse has none).
+    ``code`` is the cell's source, or its tree when the caller has parsed it already."""
+    if isinstance(code, str):
+        try:
+            code = parse_code(code)
+        except SyntaxError:
+            return []
     calls = []
-    for node in ast.walk(tree):
+    for node in ast.walk(code):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
                 and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             name = node.args[1].id if len(node.args) == 2 and isinstance(node.args[1], ast.Name) else None

@@ -57,18 +57,6 @@ def solutions(nb_bytes, chapter):
     return found
 
 
-def _scaffold(chapter, label):
-    """The book's solution cell of ``label`` without its solution block: what the chapter gives everyone."""
-    nb = notebook.read(course.chapter(chapter).path)
-    for entry in notebook.structure(nb):
-        if entry["label"] == label and entry["solution"] is not None:
-            text = notebook.source(nb.cells[entry["solution"]])
-            if notebook.BEGIN in text and notebook.END in text:
-                head, rest = text.split(notebook.BEGIN, 1)
-                return head + rest.split(notebook.END, 1)[1]
-    return ""
-
-
 def _fingerprint(code, boilerplate=None):
     from copydetect.detector import CodeFingerprint
 
@@ -81,7 +69,7 @@ def compare(chapter, label, codes, threshold=THRESHOLD):
     from copydetect.detector import compare_files
     from copydetect.utils import highlight_overlap
 
-    scaffold = _scaffold(chapter, label)
+    scaffold = course.chapter(chapter).scaffolds.get(label, "")  # what the chapter gives everyone
     boilerplate = np.array(sorted(_fingerprint(scaffold).hashes)) if scaffold.strip() else None
     reference = course.chapter(chapter).solutions.get(label)
     codes = {**codes, **({REFERENCE: reference} if reference else {})}

@@ -106,30 +106,38 @@ def _binds(tree, name):
     return False
 
 
-def _locate(code_cells, label, name):
-    """(index of the cell that last defines ``name``, index after which to collect the answer)."""
+def _locate(code_cells, parsed, label, name):
+    """(index of the cell that last defines ``name``, index after which to collect the answer);
+    ``parsed``: each cell's (syntax tree or None where it does not parse, its check calls)."""
     defines, checks, stub = None, None, None
-    for i, src in enumerate(code_cells):
+    for i, (src, (tree, calls)) in enumerate(zip(code_cells, parsed)):
         if notebook.is_stub(src, label):
             stub = i
-        try:
-            tree = notebook.parse_code(src)
-        except SyntaxError:
+        if tree is None:
             if re.search(rf"^\s*(def\s+{re.escape(name)}\b|{re.escape(name)}\s*=)", src, re.M):
                 defines = i  # a solution cell with a syntax error still is the solution cell
             continue
         if _binds(tree, name):
             defines = i
-        if any(lab == label for lab, _ in notebook.check_calls(src)):
+        if any(lab == label for lab, _ in calls):
             checks = i
     defines = stub if defines is None else defines
     points = [i for i in (defines, checks) if i is not None]
     return defines, (max(points) if points else len(code_cells) - 1)
 
 
+def _parsed(src):
+    try:
+        tree = notebook.parse_code(src)
+    except SyntaxError:
+        return None, []
+    return tree, notebook.check_calls(tree)
+
+
 def find_answers(code_cells, chapter):
     """Step 1: {label: (index of the cell that defines the answer, index after which to collect it)}."""
-    return {label: _locate(code_cells, label, chapter.answers[label]) for label in chapter.checked}
+    parsed = [_parsed(src) for src in code_cells]  # each cell parsed once, for every exercise
+    return {label: _locate(code_cells, parsed, label, chapter.answers[label]) for label in chapter.checked}
 
 
 def identify(nb, chapter):
