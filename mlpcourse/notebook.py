@@ -15,6 +15,7 @@ found in a folder (:func:`chapter_notebooks`).
 import ast
 import re
 import threading
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -48,11 +49,19 @@ def is_stub(code, label):
     return f"exercise {label}: replace this line" in code
 
 
+def may_call_check(code):
+    """Whether the text of a code cell can hold a call of ``check`` at all: the name's letters are in
+    it, in the NFKC form in which Python reads names (a cell without them needs no syntax tree walked)."""
+    return "check" in unicodedata.normalize("NFKC", code)
+
+
 def check_calls(code):
     """[(label, answer name or None)]: every ``check("<label>", <name>)`` call in a code cell,
     read from its syntax tree (a commented-out call is no call; a cell that does not parse has none).
     ``code`` is the cell's source, or its tree when the caller has parsed it already."""
     if isinstance(code, str):
+        if not may_call_check(code):
+            return []
         try:
             code = parse_code(code)
         except SyntaxError:

@@ -57,8 +57,24 @@ def solutions(nb_bytes, chapter):
     return found
 
 
+def _kgram_hashes(string, k):
+    """The hash of every k-gram of ``string`` (k characters from each offset), the same in every process:
+    a polynomial in the characters' code points, modulo 2**64. copydetect's own ``hashed_kgrams`` uses
+    Python's ``hash``, which is salted per process (PYTHONHASHSEED), so that winnowing kept other k-grams
+    in each run and a pair near the threshold came and went between two runs on the same class."""
+    codes = np.frombuffer(string.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < k:
+        return np.zeros(0, dtype=np.int64)
+    powers = np.uint64(1_099_511_628_211) ** np.arange(k - 1, -1, -1, dtype=np.uint64)  # wraps modulo 2**64
+    windows = np.lib.stride_tricks.sliding_window_view(codes, k)
+    return (windows * powers).sum(axis=1, dtype=np.uint64).view(np.int64)
+
+
 def _fingerprint(code, boilerplate=None):
+    import copydetect.utils
     from copydetect.detector import CodeFingerprint
+
+    copydetect.utils.hashed_kgrams = _kgram_hashes  # what its fingerprints call (see _kgram_hashes)
 
     return CodeFingerprint("solution.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate,
                            language="python", fp=io.StringIO(code))

@@ -65,12 +65,6 @@ def solution_tokens(nb):
     return [t for t in tokens if t not in public]
 
 
-def released(tmp_path, chapters=None):
-    out = tmp_path / "student"
-    assert main(["release", *(map(str, chapters or [])), "--out", str(out), "--book", str(ROOT)]) == 0
-    return out
-
-
 def test_every_chapter_has_checked_exercises_and_the_course_knows_them():
     assert CHAPTERS, "no chapters in _toc.yml"
     assert [p.stem for p in CHAPTERS] == course.chapters()
@@ -101,8 +95,8 @@ def test_mlpcore_imports_nothing_of_the_course():
         assert "mlpcourse" not in path.read_text(), path
 
 
-def test_release_of_the_whole_book_leaves_no_solution(tmp_path, capsys):
-    out = released(tmp_path)
+def test_release_of_the_whole_book_leaves_no_solution(book_released):
+    _, out = book_released
     for chapter in CHAPTERS:
         original = nbformat.read(chapter, 4)
         text = (out / chapter.name).read_text()
@@ -121,7 +115,6 @@ def test_release_of_the_whole_book_leaves_no_solution(tmp_path, capsys):
         kept = [c for c in student.cells if c.cell_type == "code" and not c.metadata.get("mlpcore")
                 and not c.source.startswith(OPTIONAL_CODE)]
         assert kept and all(c.execution_count is not None for c in kept)
-    capsys.readouterr()
 
 
 def test_release_works_from_an_installed_course_outside_a_checkout(tmp_path):

@@ -96,3 +96,25 @@ def test_without_copydetect_grading_goes_on_and_says_why_there_is_no_report(tmp_
     assert similarity.write(tmp_path, data, [CH]) is None
     assert not (tmp_path / "similarity.html").exists()
     assert "pip install copydetect" in similarity.MISSING
+
+
+def test_the_report_is_the_same_in_every_process():
+    """copydetect hashes k-grams with Python's salted ``hash``: two runs on the same class listed other
+    pairs near the threshold. The shares must not depend on the process's hash seed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom mlpcourse import similarity\n"
+            "codes = json.loads(sys.stdin.read())\n"
+            f"pairs = similarity.compare({CH!r}, {ANY_DEPTH!r}, codes, threshold=0.0)\n"
+            "print(json.dumps(sorted([p.first, p.second, p.shares] for p in pairs)))")
+    codes = json.dumps({"alice": ALICE, "bob": BOB, "carol": CAROL, "dave": DAVE})
+    shares = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", code], input=codes, env=env, capture_output=True, text=True,
+                             check=True)
+        shares.append(json.loads(run.stdout))
+    assert shares[0] == shares[1] and len(shares[0]) >= 3  # the pairs that share any k-gram, both sides
