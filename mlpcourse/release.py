@@ -39,7 +39,7 @@ import yaml
 
 from .notebook import BEGIN, EXERCISE, check_calls, read, source, structure, stub, tag, written_cell_source
 
-__all__ = ["DEFAULT_SITE_URL", "student_version", "readable", "release", "site_url", "exercise_number",
+__all__ = ["DEFAULT_SITE_URL", "student_version", "readable", "released_code", "release", "site_url", "exercise_number",
            "toc_entries", "toc_chapters", "BookInfo"]
 
 DEFAULT_SITE_URL = "https://mlp-course.github.io/mlps-verified/"
@@ -667,6 +667,11 @@ class _Readable:
         return f"`{key}`"
 
 
+def released_code(text):
+    """A code cell's source as :func:`readable` writes it: the myst-nb glue import becomes mlpcourse.prose's."""
+    return MYST_GLUE_IMPORT.sub(r"\g<indent>from mlpcourse.prose import glue", text)
+
+
 def readable(nb, stem, site_url=None, book=None):
     """A copy of ``nb`` whose Markdown reads like the website in any CommonMark front end, and whose code
     runs without myst-nb. ``stem`` numbers the exercises ("6.3"), ``site_url`` is the website that links
@@ -680,7 +685,7 @@ def readable(nb, stem, site_url=None, book=None):
     for cell in nb.cells:
         text = source(cell)
         if cell.cell_type == "code":
-            cell.source = MYST_GLUE_IMPORT.sub(r"\g<indent>from mlpcourse.prose import glue", text)
+            cell.source = released_code(text)
             continue
         if cell.cell_type != "markdown":
             continue

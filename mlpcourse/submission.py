@@ -13,6 +13,9 @@
 A written exercise is not run: :func:`written_rows` reads the student's answer from its
 Markdown cell, for the instructor to grade by hand (status ``written``).
 
+A notebook whose code cells are the released chapter's, unchanged (:func:`is_untouched`), is not
+run: every checked exercise is ``not attempted``, as running it would give.
+
 :func:`grade_notebook` does the four in order. The course says what a chapter holds
 (:mod:`mlpcourse.course`); the submission only supplies code to run. Nothing the
 notebook prints is read, and nothing from the kernel is unpickled or evaluated.
@@ -20,9 +23,10 @@ The statuses are those of :mod:`mlpcourse.statuses`.
 """
 
 __all__ = ["Limits", "Row", "Result", "Run", "grade_notebook", "find_answers", "run_in_sandbox",
-           "collect_answer", "judge_answers", "written_rows", "identify", "new_seed"]
+           "collect_answer", "judge_answers", "written_rows", "identify", "is_untouched", "new_seed"]
 
 import ast
+import functools
 import json
 import re
 import secrets
@@ -32,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import course, exercises, harness, notebook
+from . import course, exercises, harness, notebook, release
 from .kernel import Sandbox
 
 HARNESS_SOURCE = Path(harness.__file__).read_text()  # read once: the file on disk is not trusted later
@@ -253,6 +257,24 @@ def judge_answers(chapter, code_cells, where, run, inputs):
                  inputs[label], run.stopped, code_cells) for label in chapter.checked]
 
 
+@functools.lru_cache(maxsize=None)
+def _released_code(stem, fingerprint):
+    """The code cells of chapter ``stem``'s student version as ``release`` writes them (``fingerprint``, the
+    chapter's, keys the cache: a changed chapter is read again)."""
+    nb = release.student_version(notebook.read(course.chapter(stem).path), name=stem)
+    return tuple(release.released_code(notebook.source(c)) for c in nb.cells if c.cell_type == "code")
+
+
+def is_untouched(code_cells, chapter, where):
+    """Whether a submission's code cells are the released chapter's, unchanged (its Markdown may differ:
+    written exercises are read, never run), with every checked answer defined by its stub. Running such a
+    notebook gives ``not attempted`` for every checked exercise and nothing else, so the grader does not
+    run it: a class where many never start costs a kernel only per notebook with something to run."""
+    return (tuple(release.released_code(src) for src in code_cells) == _released_code(chapter.stem, chapter.fingerprint)
+            and all(where[label][0] is not None and notebook.is_stub(code_cells[where[label][0]], label)
+                    for label in chapter.checked))
+
+
 def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None, isolation="bubblewrap", stop=None):
     """Grade one submitted notebook (its bytes) as chapter ``chapter_stem``; return a :class:`Result`.
     ``isolation`` is "bubblewrap" (the sandbox) or "none"; setting the event ``stop`` ends the kernel
@@ -274,10 +296,13 @@ def grade_notebook(nb_bytes, chapter_stem, seed, limits=None, fontcache=None, is
 
     code = [notebook.source(c) for c in nb.cells if c.cell_type == "code"]
     where = find_answers(code, chapter)
-    inputs = {label: checks[label].inputs_for(seed) for label in chapter.checked}
-    run = run_in_sandbox(code, chapter, where, inputs, limits, fontcache, isolation, stop)
-    result.kernel_trouble = run.stopped is not None
-    rows = {row.exercise: row for row in judge_answers(chapter, code, where, run, inputs)}
+    if is_untouched(code, chapter, where):  # nothing of the student's to run: every answer is its stub
+        rows = {label: Row(label, "not attempted") for label in chapter.checked}
+    else:
+        inputs = {label: checks[label].inputs_for(seed) for label in chapter.checked}
+        run = run_in_sandbox(code, chapter, where, inputs, limits, fontcache, isolation, stop)
+        result.kernel_trouble = run.stopped is not None
+        rows = {row.exercise: row for row in judge_answers(chapter, code, where, run, inputs)}
     rows.update((row.exercise, row) for row in written_rows(nb, chapter))
     result.rows = [rows[label] for label in chapter.exercises]
     return result

@@ -12,6 +12,7 @@ from mlpcourse import course, exercises
 from mlpcourse.__main__ import main
 from mlpcourse.notebook import structure
 from mlpcourse.samples import make_class
+from mlpcourse.samples import submission as make_submission
 from mlpcourse.statuses import STATUSES
 
 CHAPTERS = course.chapters()
@@ -162,3 +163,25 @@ def test_grade_student_regrades_one_student_and_keeps_the_others(gradebook, caps
     assert main([*one, "--student", "nobody"]) == 2
     assert "no submission folder for student nobody" in capsys.readouterr().err
     assert main(args) == 0  # the whole class again, for the tests that read the exports after this one
+
+
+def test_an_untouched_notebook_is_not_run_and_gets_what_running_it_gives(monkeypatch):
+    """The released chapter, unchanged (as the sample class has it, and as ``release`` writes it), is graded
+    without a kernel; with one empty cell added it is run, and every verdict is the same."""
+    from nbformat.v4 import new_code_cell
+
+    from mlpcourse import kernel, release, submission
+
+    stem = "04_forward_pass"
+    untouched = [make_submission(stem, "untouched"), release.readable(make_submission(stem, "untouched"), stem)]
+    edited = make_submission(stem, "untouched")
+    edited.cells.append(new_code_cell(""))
+    ran = submission.grade_notebook(nbformat.writes(edited).encode(), stem, SEED)
+    assert not ran.kernel_trouble and any(row.seconds > 0 for row in ran.rows)  # it ran
+    with monkeypatch.context() as patched:
+        patched.setattr(kernel.Sandbox, "__enter__", lambda self: pytest.fail("a kernel was started"))
+        for nb in untouched:
+            skipped = submission.grade_notebook(nbformat.writes(nb).encode(), stem, SEED)
+            assert [(r.exercise, r.status, r.detail) for r in skipped.rows] == \
+                   [(r.exercise, r.status, r.detail) for r in ran.rows]
+            assert {r.status for r in skipped.rows} == {"not attempted"} and not skipped.problems
