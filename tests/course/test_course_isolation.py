@@ -382,8 +382,15 @@ def test_grade_records_each_run(attacked):
 def test_ctrl_c_ends_the_kernels_keeps_what_was_graded_and_says_how_to_resume(attacked):
     paths, tmp = attacked["paths"], attacked["paths"]["tmp"]
     out = attacked["root"] / "grades-ctrl-c"
+    # six notebooks of at least two seconds each (asleep: no processor time), two at a time: the
+    # interrupt, sent once the first is in the gradebook, finds kernels running and notebooks left
+    slow, notebooks = attacked["root"] / "slow-class", {}
+    for k in range(6):
+        notebooks[f"slow{k}"] = nb = submission(CH, "solved")
+        nb.cells.insert(1, new_code_cell("import time\ntime.sleep(2)"))
+    _write_class(slow, notebooks)
     env = {**os.environ, "TMPDIR": str(tmp)}
-    run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(paths["alone"]), "--out", str(out),
+    run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(slow), "--out", str(out),
                             "--jobs", "2", "--chapters", CH, *LIMITS], env=env, cwd=paths["cwd"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
@@ -396,4 +403,4 @@ def test_ctrl_c_ends_the_kernels_keeps_what_was_graded_and_says_how_to_resume(at
     assert _left_after(10, str(tmp)) == []
     db = sqlite3.connect(out / "gradebook.db")
     (outcome, graded), = db.execute("SELECT outcome, graded FROM runs").fetchall()
-    assert outcome == "interrupted" and graded == len(_submissions(out / "gradebook.db")) >= 1
+    assert outcome == "interrupted" and 6 > graded == len(_submissions(out / "gradebook.db")) >= 1
