@@ -6,7 +6,8 @@ tests/ and book/, and pytest reads it before it parses the run's options).
   (tools/cpu_paths.py), and the seeds of the checks' sweep: in them every check cell judges
   the book's reference solution on the inputs of seeds 1000 to 1023 as well as on its own
   (``mlpcourse.exercises.check``), so that the one execution of each chapter also sweeps its
-  checks (tools/sweep_checks.py sweeps 0 to 999).
+  checks (tools/sweep_checks.py sweeps 0 to 999). They run ``tests/nbval_startup.py`` first,
+  which leaves out the pictures of the figures, which nbval does not compare.
 - The optional test plugins are switched on here, only when they are installed, so that
   ``python -m pytest tests/library`` needs nothing beyond mlpcore's own dependencies, pytest
   and hypothesis (an option in pyproject's ``addopts`` would fail without its plugin):
@@ -33,6 +34,8 @@ _cpu_paths = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cpu_paths)
 _cpu_paths.pin_cpu_paths()
 os.environ["MLPCOURSE_SWEEP_SEEDS"] = SWEEP_SEEDS = "1000-1023"
+# nbval's kernels show a figure as its text, without the picture that nbval does not compare (the file says why)
+os.environ["PYTHONSTARTUP"] = str(ROOT / "tests" / "nbval_startup.py")
 # one BLAS thread per process: the suite runs a worker per core, and a kernel's idle BLAS threads spin on the
 # cores the other workers use (the grader's own kernels are single-threaded likewise, mlpcourse.kernel);
 # the chapters' products split rows among threads, not sums, so their stored outputs hold (nbval checks it)

@@ -1,7 +1,9 @@
 """The kernels that execute the chapters (the book's build, tools/execute_chapters.py) run with
-CurveZMQ keys, so that ipykernel does not warn that it runs over TCP without encryption."""
+CurveZMQ keys, so that ipykernel does not warn that it runs over TCP without encryption; nbval's
+kernels show a figure as the text that nbval compares, without the picture that it does not."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -68,3 +70,29 @@ def test_execute_chapters_starts_encrypted_kernels(tmp_path, capfd):
     execute_chapters.execute(path, timeout=60)
     assert printed(nbformat.read(path, as_version=4)) == "encrypted"
     assert WARNING not in capfd.readouterr().err
+
+
+FIGURE = "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([0, 1])\nplt.show()"
+
+
+def figure_outputs(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIGURE)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb.cells[0].outputs
+
+
+def test_nbvals_kernels_show_a_figure_as_its_text_alone(tmp_path):
+    """conftest.py hands nbval's kernels tests/nbval_startup.py: the text that nbval compares, no picture."""
+    assert os.environ["PYTHONSTARTUP"] == str(ROOT / "tests" / "nbval_startup.py")
+    (out,) = figure_outputs(tmp_path)
+    assert out.output_type == "display_data" and list(out.data) == ["text/plain"]
+    assert out.data["text/plain"] == "<Figure size 640x480 with 1 Axes>"
+
+
+def test_without_the_startup_file_the_figure_is_a_png_beside_the_same_text(tmp_path, monkeypatch):
+    """The control, as tools/execute_chapters.py and the build run a chapter."""
+    monkeypatch.delenv("PYTHONSTARTUP")
+    (out,) = figure_outputs(tmp_path)
+    assert sorted(out.data) == ["image/png", "text/plain"]
+    assert out.data["text/plain"] == "<Figure size 640x480 with 1 Axes>"
