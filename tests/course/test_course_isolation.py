@@ -382,12 +382,16 @@ def test_grade_records_each_run(attacked):
 def test_ctrl_c_ends_the_kernels_keeps_what_was_graded_and_says_how_to_resume(attacked):
     paths, tmp = attacked["paths"], attacked["paths"]["tmp"]
     out = attacked["root"] / "grades-ctrl-c"
-    # six notebooks of at least two seconds each (asleep: no processor time), two at a time: the
-    # interrupt, sent once the first is in the gradebook, finds kernels running and notebooks left
+    # six notebooks graded two at a time, in the order of their folders' names, with sleeping cells (no
+    # processor time; each within the 5 s limit per cell): two seconds in the first two, 36 in the other
+    # four, so that the interrupt, sent once the first is in the gradebook, finds kernels running and
+    # notebooks left however late it comes (with six of two seconds, a loaded machine once graded all six
+    # before it); the interrupt ends their sleep
     slow, notebooks = attacked["root"] / "slow-class", {}
     for k in range(6):
         notebooks[f"slow{k}"] = nb = submission(CH, "solved")
-        nb.cells.insert(1, new_code_cell("import time\ntime.sleep(2)"))
+        for _ in range(1 if k < 2 else 12):
+            nb.cells.insert(1, new_code_cell(f"import time\ntime.sleep({2 if k < 2 else 3})"))
     _write_class(slow, notebooks)
     env = {**os.environ, "TMPDIR": str(tmp)}
     run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(slow), "--out", str(out),
