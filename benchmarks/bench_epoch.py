@@ -195,7 +195,8 @@ def sklearn_epoch(sizes, activation, X, labels, batch):
     from sklearn.neural_network import MLPClassifier
 
     def epoch():
-        clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation={"sigmoid": "logistic", "tanh": "tanh"}[activation],
+        clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]),
+                            activation={"sigmoid": "logistic", "tanh": "tanh"}[activation],
                             solver="sgd", batch_size=batch, learning_rate_init=LR, momentum=0.0,
                             nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=True, random_state=0)
         with warnings.catch_warnings():  # one epoch is max_iter=1: sklearn warns that it did not converge
@@ -215,7 +216,8 @@ def torch_epoch(sizes, activation, X, labels, batch, dtype):
     tdtype = {np.float64: torch.float64, np.float32: torch.float32}[np.dtype(dtype).type]
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(n_in, n_out, dtype=tdtype), {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[activation]()]
+        layers += [torch.nn.Linear(n_in, n_out, dtype=tdtype),
+                   {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[activation]()]
     model = torch.nn.Sequential(*layers[:-1])
     optimiser = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -285,7 +287,8 @@ def run(quick=False, repeats=None):
                    "dtype": np.dtype(dtype).name, "seconds": times,
                    "mlpcore/bound": mlpcore_bound, "mlpcore/bound quartiles": [q1, q3],
                    "mlpcore/bound best": min(samples["mlpcore"]) / min(samples["bound"]),
-                   "lean/bound": ratio(samples, "lean", "bound")[0], "sklearn/bound": ratio(samples, "sklearn", "bound")[0],
+                   "lean/bound": ratio(samples, "lean", "bound")[0],
+                   "sklearn/bound": ratio(samples, "sklearn", "bound")[0],
                    "sklearn/mlpcore": ratio(samples, "sklearn", "mlpcore")[0],
                    "mlpcore/torch": ratio(samples, "mlpcore", "torch")[0] if "torch" in times else None,
                    "step_peak_bytes": peak, "step_allowed_bytes": allowed}
@@ -304,8 +307,8 @@ def report(row):
           f" best epoch over best epoch {row['mlpcore/bound best']:.2f})"
           f"   lean/bound {row['lean/bound']:.2f}   sklearn/bound {row['sklearn/bound']:.2f}"
           f"   sklearn/mlpcore {row['sklearn/mlpcore']:.2f}{torch_part}")
-    print(f"{'':25s} step memory {row['step_peak_bytes'] / 1e6:.3f} MB of {row['step_allowed_bytes'] / 1e6:.3f} MB allowed",
-          flush=True)
+    print(f"{'':25s} step memory {row['step_peak_bytes'] / 1e6:.3f} MB of "
+          f"{row['step_allowed_bytes'] / 1e6:.3f} MB allowed", flush=True)
 
 
 TARGETS = [  # (what, key, comparison, limit)
