@@ -1,6 +1,7 @@
 """The kernels that execute the chapters (the book's build, tools/execute_chapters.py) run with
 CurveZMQ keys, so that ipykernel does not warn that it runs over TCP without encryption; nbval's
-kernels show a figure as the text that nbval compares, without the picture that it does not."""
+kernels show a figure as the text that nbval compares, without the picture that it does not, while
+tools/execute_chapters.py stores the pictures even when it runs in that environment."""
 
 import importlib.util
 import os
@@ -96,3 +97,16 @@ def test_without_the_startup_file_the_figure_is_a_png_beside_the_same_text(tmp_p
     (out,) = figure_outputs(tmp_path)
     assert sorted(out.data) == ["image/png", "text/plain"]
     assert out.data["text/plain"] == "<Figure size 640x480 with 1 Axes>"
+
+
+def test_execute_chapters_stores_the_pictures_whatever_the_startup_file(tmp_path):
+    """Run here, in the suite's environment, where PYTHONSTARTUP leaves nbval's pictures out."""
+    assert os.environ["PYTHONSTARTUP"] == str(ROOT / "tests" / "nbval_startup.py")
+    execute_chapters = load("tools/execute_chapters.py", "execute_chapters_under_test")
+    path = tmp_path / "figure.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIGURE)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    execute_chapters.execute(path, timeout=60)
+    (out,) = nbformat.read(path, as_version=4).cells[0].outputs
+    assert sorted(out.data) == ["image/png", "text/plain"]
