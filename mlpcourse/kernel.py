@@ -9,6 +9,11 @@ there: ``mlpcourse`` inside is a stand-in whose ``check`` does nothing (the
 verdict is decided from the collected answers, in the grader's process). Nothing
 a kernel starts outlives it: killing the sandbox ends its PID namespace.
 
+bubblewrap makes the sandbox around a placeholder; the kernel itself is forked by the
+grader's zygote, which has imported ipykernel, numpy, matplotlib and mlpcore once for
+all the kernels, and joins the sandbox's namespaces before it drops every capability
+and runs anything of the student's (``ZYGOTE`` says how, and why that is as safe).
+
 Limits: memory (address space), file size, no core dumps, and a number of
 processes (``RLIMIT_NPROC`` inside the sandbox, which the kernel enforces for any
 user but root; for root, a ``pids`` cgroup per kernel where the machine has one).
@@ -24,7 +29,9 @@ grader's ``--no-sandbox``): its own folder and the limits, nothing more.
 __all__ = ["GRACE", "ISOLATIONS", "Outcome", "Sandbox", "SandboxUnavailable", "Stopped", "process_limit_problem",
            "sandbox_problem"]
 
+import atexit
 import functools
+import json
 import os
 import queue
 import secrets
@@ -34,6 +41,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +53,7 @@ GRACE = 3.0  # seconds an interrupted cell has to stop before the kernel is kill
 PROCESSES = 256  # tasks (processes and threads) one kernel may have at once
 ISOLATIONS = ("bubblewrap", "none")
 
-# the kernel's entry point, inside the sandbox: limits first, then ipykernel
+# the kernel's entry point without the sandbox: limits first, then ipykernel
 # (argv: memory bytes, processes, then ipykernel's own)
 LAUNCH = """\
 import resource, sys
@@ -78,6 +86,142 @@ for path in filter(None, procs.split(os.pathsep)):
     with open(path, "w") as f:
         f.write(str(os.getpid()))
 sys.exit(subprocess.Popen(command).wait())
+"""
+
+# In the sandbox, a kernel is not started from nothing: bubblewrap makes the sandbox around a placeholder that
+# sleeps (PLACEHOLDER), and the zygote, a process of the grader's that has already imported what every
+# chapter's kernel imports, forks a launcher that joins the placeholder's namespaces and forks the kernel
+# there. That saves each kernel about a second of processor time (Python, ipykernel, numpy, matplotlib and
+# mlpcore imported once per grader instead of once per notebook). The zygote imports nothing of the
+# course's (neither mlpcourse nor its checks) and runs in the kernels' own environment, so a kernel, which
+# holds a copy of its memory, finds nothing there that it could not read anyway.
+#
+# The zygote reads a request (JSON) a line on stdin and answers with the launcher's pid; stdin's end (the
+# grader is gone) ends it. The launcher joins the kernel's cgroups, then the namespaces: the user namespace
+# that owns the sandbox's others, the mount, PID, network, IPC, UTS and cgroup namespaces, and last the
+# user namespace of the placeholder (bubblewrap nests one to run the command as the student); it forks the
+# kernel, which is thereby inside the sandbox's PID namespace, waits for it, and kills the placeholder, which
+# ends the sandbox, so that the grader sees the kernel gone. The kernel, before anything else: a session of
+# its own, stdin, stdout and stderr on /dev/null and every other descriptor closed, no new privileges,
+# every capability dropped (bounding set, effective, permitted, inheritable; checked in /proc/self/status),
+# the limits, its folder, its environment; then ipykernel.
+PLACEHOLDER = ("sleep", "infinity")
+ZYGOTE = r"""
+import ctypes, fcntl, json, os, resource, signal, sys
+sys.modules["debugpy"] = None  # no debugger in a grading kernel: ipykernel then starts without (0.1 s less)
+from ipykernel.kernelapp import launch_new_instance
+import numpy, matplotlib.pyplot, mlpcore  # what the chapters import
+
+libc = ctypes.CDLL(None, use_errno=True)
+NEWUSER = 0x10000000
+JOINED = {"mnt": 0x00020000, "pid": 0x20000000, "net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000,
+          "cgroup": 0x02000000}
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, CAPABILITY_VERSION_3, NS_GET_USERNS = 24, 38, 0x20080522, 0xB701
+
+
+def call(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def kernel(request):
+    os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        call(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"dropping capability {cap}")
+    call(libc.capset((ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0), (ctypes.c_uint32 * 6)()), "capset")
+    with open("/proc/self/status") as f:
+        status = dict(line.split(":", 1) for line in f if ":" in line)
+    assert all(int(status[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"))
+    assert int(status["NoNewPrivs"]) == 1
+    memory, processes = request["memory"], request["processes"]
+    for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 1 << 30),
+                         (resource.RLIMIT_NPROC, processes)):
+        resource.setrlimit(limit, (value, value))
+    os.chdir(request["folder"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = ["ipykernel", *request["argv"]]
+    launch_new_instance()
+
+
+def report(request, error):  # why the kernel did not start, in its folder, for the grader's message
+    if not isinstance(error, SystemExit):
+        try:
+            with open(request["error"], "w") as f:
+                f.write(f"{type(error).__name__}: {error}")
+        except OSError:
+            pass
+
+
+def started(pid):  # when the process started (ticks since boot): with its pid, what names it for good
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def launcher(request):
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    sandboxed = None
+    try:
+        for path in request["cgroups"]:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        target = request["target"]
+        placeholder = os.pidfd_open(target)  # it cannot be another process, now or later
+        if started(target) != request["started"]:
+            raise RuntimeError("the sandbox's placeholder is gone")
+        # every namespace opened before any is joined: joining the mount namespace changes what /proc is
+        own = os.stat("/proc/self/ns/user").st_ino
+        student = os.open(f"/proc/{target}/ns/user", os.O_RDONLY)
+        spaces = [(name, os.open(f"/proc/{target}/ns/{name}", os.O_RDONLY), kind) for name, kind in JOINED.items()]
+        signal.pidfd_send_signal(placeholder, 0)  # alive still: the namespaces opened are its
+        if any(os.fstat(fd).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino for name, fd, _ in spaces
+               if name != "cgroup"):  # bubblewrap makes the cgroup namespace where it can (--unshare-cgroup-try)
+            raise RuntimeError("the placeholder is not in a sandbox of its own")
+        sandboxed = placeholder
+        owner = fcntl.ioctl(spaces[0][1], NS_GET_USERNS)  # the user namespace that owns the mount namespace
+        if os.fstat(owner).st_ino != own:  # joined first, for the right to join the others
+            call(libc.setns(owner, NEWUSER), "joining the user namespace of the sandbox's mounts")
+            own = os.fstat(owner).st_ino
+        for name, fd, kind in spaces:
+            call(libc.setns(fd, kind), f"joining the sandbox's {name} namespace")
+        if os.fstat(student).st_ino != own:  # the student's: bubblewrap nests it to run the command as them
+            call(libc.setns(student, NEWUSER), "joining the student's user namespace")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                kernel(request)
+            except BaseException as error:
+                report(request, error)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    except BaseException as error:
+        report(request, error)
+    finally:
+        try:
+            if sandboxed is not None:  # the placeholder's end ends the sandbox: the grader sees the kernel gone
+                signal.pidfd_send_signal(sandboxed, signal.SIGKILL)
+        finally:
+            os._exit(0)
+
+
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the launchers are reaped as they end
+assert len(os.listdir("/proc/self/task")) == 1, "the zygote must have one thread to fork"
+print("ready", flush=True)
+while line := sys.stdin.readline():
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        launcher(request)
+    print(pid, flush=True)
 """
 
 # what the stand-in mlpcourse says in a check cell inside the sandbox
@@ -183,6 +327,13 @@ def sandbox_problem():
         return f"bubblewrap failed to start ({exc})"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # what the zygote needs to start a kernel in the sandbox: a placeholder found, and named for good
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        return "this Linux kernel does not list a process's children (/proc/PID/task/TID/children)"
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError) as exc:
+        return f"this Linux kernel has no pidfd_open (Linux 5.3 and later have it): {exc}"
     return ""
 
 
@@ -286,13 +437,111 @@ def process_limit_problem():
             "time runs out); grade as an ordinary user")
 
 
+def _environment(folder):
+    """The environment of a kernel whose folder is ``folder`` (and of the zygote, in its own)."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder),
+        "MPLBACKEND": "agg", "MPLCONFIGDIR": str(folder / "mpl"), "IPYTHONDIR": str(folder / "ipython"),
+        "JUPYTER_RUNTIME_DIR": str(folder), "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "USER": "student", "LOGNAME": "student",
+    }
+
+
+def _copy_fonts(fontcache, folder):
+    (folder / "mpl").mkdir()
+    if fontcache:
+        for f in Path(fontcache).glob("fontlist-*.json"):
+            shutil.copy(f, folder / "mpl" / f.name)
+
+
+class _Zygote:
+    """The grader's zygote (``ZYGOTE``): started with its first sandboxed kernel, it ends with the grader."""
+
+    lock = threading.Lock()
+    process = folder = None
+
+    @classmethod
+    def launch(cls, request, fontcache):
+        """Have the zygote start a kernel in a sandbox (``request``: see ZYGOTE); the launcher's pid."""
+        with cls.lock:
+            if cls.process is None or cls.process.poll() is not None:
+                cls._start(fontcache)
+            try:
+                cls.process.stdin.write(json.dumps(request) + "\n")
+                cls.process.stdin.flush()
+                answer = cls.process.stdout.readline()
+            except OSError:
+                answer = ""
+            if not answer.strip().isdigit():
+                raise RuntimeError("the process that starts the kernels (the zygote) ended")
+            return int(answer)
+
+    @classmethod
+    def _start(cls, fontcache):
+        cls.stop()
+        cls.folder = Path(tempfile.mkdtemp(prefix="mlpcourse-zygote-"))
+        _copy_fonts(fontcache, cls.folder)
+        cls.process = subprocess.Popen([sys.executable, "-I", "-c", ZYGOTE], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                       env=_environment(cls.folder), cwd=cls.folder)
+        if cls.process.stdout.readline() != "ready\n":
+            cls.stop()
+            raise RuntimeError("the process that starts the kernels (the zygote) did not start")
+
+    @classmethod
+    def stop(cls):
+        if cls.process is not None:
+            cls.process.stdin.close()  # its end of the requests: it exits
+            try:
+                cls.process.wait(timeout=GRACE)
+            except subprocess.TimeoutExpired:
+                cls.process.kill()
+                cls.process.wait()
+            cls.process.stdout.close()
+        if cls.folder is not None:
+            shutil.rmtree(cls.folder, ignore_errors=True)
+        cls.process = cls.folder = None
+
+
+atexit.register(_Zygote.stop)
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _started(pid):
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``'s 22nd field): with the
+    pid, what names one process for good."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _command_name(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 class _Manager(KernelManager):
     wrapper = ()
     launch_args = ()
+    placeholder = False  # in the sandbox: the command is PLACEHOLDER, and the zygote starts the kernel
+
+    def kernel_args(self):
+        return ["-f", self.connection_file, "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return [*self.wrapper, sys.executable, "-I", "-c", LAUNCH, *self.launch_args, "-f", self.connection_file,
-                "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
+        if self.placeholder:
+            return [*self.wrapper, *PLACEHOLDER]
+        return [*self.wrapper, sys.executable, "-I", "-c", LAUNCH, *self.launch_args, *self.kernel_args()]
 
 
 class Sandbox:
@@ -314,17 +563,8 @@ class Sandbox:
     def __enter__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="mlpcourse-kernel-"))
         os.chmod(self.dir, 0o700)
-        (self.dir / "mpl").mkdir()
-        if self.fontcache:
-            for f in Path(self.fontcache).glob("fontlist-*.json"):
-                shutil.copy(f, self.dir / "mpl" / f.name)
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.dir), "TMPDIR": str(self.dir),
-            "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.dir / "mpl"), "IPYTHONDIR": str(self.dir / "ipython"),
-            "JUPYTER_RUNTIME_DIR": str(self.dir), "JUPYTER_PLATFORM_DIRS": "1", "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "USER": "student", "LOGNAME": "student",
-        }
+        _copy_fonts(self.fontcache, self.dir)
+        env = _environment(self.dir)
         km = _Manager(transport="ipc", ip=str(self.dir / "ipc"), connection_file=str(self.dir / "kernel.json"))
         km.launch_args = (str(self.memory), str(self.processes))
         self.km = km
@@ -338,7 +578,14 @@ class Sandbox:
                     self.cgroup = _KernelCgroup(self.processes)
                     procs = self.cgroup.procs
             km.wrapper = (sys.executable, "-I", "-c", GUARDIAN, str(os.getpid()), procs, *wrapper)
+            km.placeholder = self.isolation == "bubblewrap"
             km.start_kernel(env=env, cwd=str(self.dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if km.placeholder:
+                target, started = self._placeholder()
+                _Zygote.launch({"target": target, "started": started, "folder": str(self.dir), "env": env,
+                                "argv": km.kernel_args(), "memory": self.memory, "processes": self.processes,
+                                "cgroups": [p for p in procs.split(os.pathsep) if p],
+                                "error": str(self.dir / ".launch-error")}, self.fontcache)
             self.kc = km.blocking_client()
             self.kc.start_channels()
             self._wait_for_ready()
@@ -346,6 +593,22 @@ class Sandbox:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _placeholder(self):
+        """The placeholder's pid, as this machine numbers it, and when it started: the guardian starts
+        bubblewrap, which starts the sandbox's first process, which starts the placeholder."""
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            chain = [self.km.provisioner.pid]
+            while len(chain) < 4 and (children := _children(chain[-1])):
+                chain.append(children[0])
+            if len(chain) == 4 and _command_name(chain[3]) == PLACEHOLDER[0]:
+                return chain[3], _started(chain[3])
+            if not self.km.is_alive():
+                raise RuntimeError("bubblewrap ended before its sandbox was made")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bubblewrap did not make its sandbox in {self.startup_timeout:g} seconds")
+            time.sleep(0.002)
 
     def _wait_for_ready(self):
         """Wait until the kernel answers on its shell channel and its IOPub channel is connected.
@@ -365,6 +628,9 @@ class Sandbox:
                     return
                 except queue.Empty:
                     pass
+            error = self.dir / ".launch-error"  # the zygote's launcher, or the kernel before ipykernel, failed
+            if error.exists():
+                raise RuntimeError(f"the kernel did not start: {error.read_text()}")
             if not self.km.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
@@ -394,9 +660,11 @@ class Sandbox:
                     raise Stopped("the grader was asked to stop") from None
                 if not self.km.is_alive():
                     self.dead = True
+                    # without the sandbox the process is the kernel; in it, the placeholder, which has no news
                     code_ = self.km.provisioner.process.poll() if self.km.provisioner else None
+                    status = f" (exit status {code_})" if self.isolation == "none" else ""
                     return Outcome("died", now - start, stopped=True,
-                                   why=f"the kernel died (exit status {code_}): the code called exit, "
+                                   why=f"the kernel died{status}: the code called exit, "
                                        f"or ran out of its {self.memory / 2**30:g} GiB of memory")
                 if interrupted_at is None and now > deadline:
                     self.interrupt()

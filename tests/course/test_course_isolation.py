@@ -354,6 +354,77 @@ def test_a_kernel_gets_at_most_one_processor():
     assert not cpu.exists()  # removed with the kernel
 
 
+# what a kernel in the sandbox holds, written to its folder: its credentials, its open descriptors, the
+# processes it sees, the environment it was started with (the zygote's, which forked it)
+HOLDINGS = """
+import json, os
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+fds = {}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the descriptor listdir itself used
+        pass
+json.dump({"status": {k: v.strip() for k, v in status.items()}, "fds": fds, "me": os.getpid(),
+           "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+           "environ": [v.split("=", 1)[0] for v in open("/proc/self/environ").read().split("\\0") if v]},
+          open("holdings.json", "w"))
+"""
+
+
+def test_a_kernel_holds_no_privilege_descriptor_or_process_of_the_graders():
+    """The kernel is forked by the zygote, a process of the grader's outside the sandbox, and joins the
+    sandbox: it must hold nothing of the outside when the student's first cell runs."""
+    from mlpcourse.kernel import Sandbox, _environment
+
+    with Sandbox(memory_gib=1) as sandbox:
+        assert sandbox.run(HOLDINGS, 20).status == "ok"
+        held = json.loads((sandbox.dir / "holdings.json").read_text())
+    status = held["status"]
+    assert all(int(status[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")), status
+    assert status["NoNewPrivs"] == "1"
+    assert status["Uid"].split() == status["Gid"].split() == ["1000"] * 4  # the student, in every id
+    # stdin on /dev/null; the rest is /dev/null or ipykernel's own: sockets, pipes (it captures stdout and
+    # stderr), event fds. No file, and nothing of the zygote's
+    assert held["fds"]["0"] == "/dev/null"
+    assert all(target == "/dev/null" or target.startswith(("socket:", "pipe:", "anon_inode:"))
+               for target in held["fds"].values()), held["fds"]
+    # the sandbox's first process, its placeholder, and the kernel: none of the grader's, none of a classmate's
+    assert held["processes"] == [1, 2, held["me"]], held["processes"]
+    assert set(held["environ"]) <= set(_environment(Path("/"))), held["environ"]
+
+
+def test_a_kernel_is_never_started_outside_a_sandbox(monkeypatch):
+    """Given a process that is not in a sandbox as the placeholder (what a mistake in finding the
+    placeholder would give), the zygote's launcher refuses, and the grader says why."""
+    from mlpcourse import kernel
+
+    outside = subprocess.Popen(["sleep", "60"])
+    try:
+        monkeypatch.setattr(kernel.Sandbox, "_placeholder", lambda self: (outside.pid, kernel._started(outside.pid)))
+        with pytest.raises(RuntimeError, match="the placeholder is not in a sandbox of its own"):
+            with kernel.Sandbox(memory_gib=1, startup_timeout=30):
+                pass
+        assert outside.poll() is None  # and it is left alone
+    finally:
+        outside.kill()
+        outside.wait()
+
+
+def test_one_zygote_serves_the_kernels_and_a_new_one_replaces_it_when_it_is_gone():
+    from mlpcourse.kernel import Sandbox, _Zygote
+
+    pids = []
+    for kill in (False, True, False):
+        with Sandbox(memory_gib=1) as sandbox:
+            assert sandbox.run("import numpy, mlpcore\nx = numpy.ones(3).sum()", 20).status == "ok"
+        pids.append(_Zygote.process.pid)
+        if kill:
+            _Zygote.process.kill()
+            _Zygote.process.wait()
+    assert pids[0] == pids[1] != pids[2]
+
+
 def test_without_bubblewrap_grade_refuses_and_names_the_package(tmp_path):
     (tmp_path / "cwd").mkdir()
     env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
