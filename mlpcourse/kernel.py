@@ -146,6 +146,7 @@ def kernel(request):
                          (resource.RLIMIT_NPROC, processes)):
         resource.setrlimit(limit, (value, value))
     os.chdir(request["folder"])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a process of its own would have it
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = ["ipykernel", *request["argv"]]
@@ -214,6 +215,7 @@ def launcher(request):
 
 
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the launchers are reaped as they end
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle; the end of stdin ends this
 assert len(os.listdir("/proc/self/task")) == 1, "the zygote must have one thread to fork"
 print("ready", flush=True)
 while line := sys.stdin.readline():
@@ -459,12 +461,14 @@ class _Zygote:
     """The grader's zygote (``ZYGOTE``): started with its first sandboxed kernel, it ends with the grader."""
 
     lock = threading.Lock()
-    process = folder = None
+    process = folder = owner = None
 
     @classmethod
     def launch(cls, request, fontcache):
         """Have the zygote start a kernel in a sandbox (``request``: see ZYGOTE); the launcher's pid."""
         with cls.lock:
+            if cls.owner != os.getpid():  # a process forked from the grader starts its own
+                cls.process = cls.folder = None
             if cls.process is None or cls.process.poll() is not None:
                 cls._start(fontcache)
             try:
@@ -480,6 +484,7 @@ class _Zygote:
     @classmethod
     def _start(cls, fontcache):
         cls.stop()
+        cls.owner = os.getpid()
         cls.folder = Path(tempfile.mkdtemp(prefix="mlpcourse-zygote-"))
         _copy_fonts(fontcache, cls.folder)
         cls.process = subprocess.Popen([sys.executable, "-I", "-c", ZYGOTE], stdin=subprocess.PIPE,
@@ -491,8 +496,13 @@ class _Zygote:
 
     @classmethod
     def stop(cls):
+        if cls.owner != os.getpid():
+            return
         if cls.process is not None:
-            cls.process.stdin.close()  # its end of the requests: it exits
+            try:
+                cls.process.stdin.close()  # its end of the requests: it exits
+            except OSError:  # it is gone already
+                pass
             try:
                 cls.process.wait(timeout=GRACE)
             except subprocess.TimeoutExpired:

@@ -465,9 +465,16 @@ def test_ctrl_c_ends_the_kernels_keeps_what_was_graded_and_says_how_to_resume(at
             nb.cells.insert(1, new_code_cell(f"import time\ntime.sleep({2 if k < 2 else 3})"))
     _write_class(slow, notebooks)
     env = {**os.environ, "TMPDIR": str(tmp)}
-    run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(slow), "--out", str(out),
-                            "--jobs", "2", "--chapters", CH, *LIMITS], env=env, cwd=paths["cwd"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the grader starts with SIGINT at its default, as from a terminal, however the suite was started: a shell
+    # starts a background job with SIGINT ignored, and a child keeps it so (a handler, unlike SIG_IGN, is not
+    # inherited across exec)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "mlpcourse", "grade", str(slow), "--out", str(out),
+                                "--jobs", "2", "--chapters", CH, *LIMITS], env=env, cwd=paths["cwd"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not ((out / "gradebook.db").exists() and _submissions(out / "gradebook.db")):
         time.sleep(0.05)
