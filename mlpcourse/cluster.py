@@ -163,12 +163,16 @@ def local_cluster(workers=2, log=None):
         procs = {"scheduler": start("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
                                     "--no-dashboard", "--scheduler-file", str(info))}
         try:
-            deadline = time.monotonic() + 60
-            while not info.exists() and time.monotonic() < deadline:
+            deadline, address = time.monotonic() + 60, None
+            while address is None:
                 if procs["scheduler"].poll() is not None:
                     raise ClusterError(f"the Dask scheduler stopped at once (its log: {log or 'not kept'})")
-                time.sleep(0.1)
-            address = json.loads(info.read_text())["address"]
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"the Dask scheduler did not start in 60 s (its log: {log or 'not kept'})")
+                try:  # the file appears before the scheduler has finished writing it
+                    address = json.loads(info.read_text())["address"]
+                except (OSError, ValueError, KeyError):
+                    time.sleep(0.1)
             for k in range(1, workers + 1):
                 procs[f"w{k}"] = start("distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
                                        "--no-dashboard", "--name", f"w{k}")
