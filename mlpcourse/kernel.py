@@ -106,23 +106,58 @@ sys.exit(subprocess.Popen(command).wait())
 # every capability dropped (bounding set, effective, permitted, inheritable; checked in /proc/self/status),
 # the limits, its folder, its environment; then ipykernel.
 PLACEHOLDER = ("sleep", "infinity")
-ZYGOTE = r"""
-import ctypes, fcntl, json, os, resource, signal, sys
-sys.modules["debugpy"] = None  # no debugger in a grading kernel: ipykernel then starts without (0.1 s less)
-from ipykernel.kernelapp import launch_new_instance
-import numpy, matplotlib.pyplot, mlpcore  # what the chapters import
+JOIN = r"""
+import ctypes, fcntl, os, signal
 
 libc = ctypes.CDLL(None, use_errno=True)
-NEWUSER = 0x10000000
+NEWUSER, NS_GET_USERNS = 0x10000000, 0xB701
 JOINED = {"mnt": 0x00020000, "pid": 0x20000000, "net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000,
           "cgroup": 0x02000000}
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, CAPABILITY_VERSION_3, NS_GET_USERNS = 24, 38, 0x20080522, 0xB701
 
 
 def call(result, what):
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def started(pid):  # when the process started (ticks since boot): with its pid, what names it for good
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def join(target, started_at):
+    # join the namespaces of the placeholder `target` (its pid and start time); return its pidfd
+    placeholder = os.pidfd_open(target)  # it cannot be another process, now or later
+    if started(target) != started_at:
+        raise RuntimeError("the sandbox's placeholder is gone")
+    # every namespace opened before any is joined: joining the mount namespace changes what /proc is
+    own = os.stat("/proc/self/ns/user").st_ino
+    student = os.open(f"/proc/{target}/ns/user", os.O_RDONLY)
+    spaces = [(name, os.open(f"/proc/{target}/ns/{name}", os.O_RDONLY), kind) for name, kind in JOINED.items()]
+    signal.pidfd_send_signal(placeholder, 0)  # alive still: the namespaces opened are its
+    if any(os.fstat(fd).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino for name, fd, _ in spaces
+           if name != "cgroup"):  # bubblewrap makes the cgroup namespace where it can (--unshare-cgroup-try)
+        raise RuntimeError("the placeholder is not in a sandbox of its own")
+    owner = fcntl.ioctl(spaces[0][1], NS_GET_USERNS)  # the user namespace that owns the mount namespace
+    if os.fstat(owner).st_ino != own:  # joined first, for the right to join the others
+        call(libc.setns(owner, NEWUSER), "joining the user namespace of the sandbox's mounts")
+        own = os.fstat(owner).st_ino
+    for name, fd, kind in spaces:
+        call(libc.setns(fd, kind), f"joining the sandbox's {name} namespace")
+    if os.fstat(student).st_ino != own:  # the student's: bubblewrap nests it to run the command as them
+        call(libc.setns(student, NEWUSER), "joining the student's user namespace")
+    for fd in (student, owner, *(fd for _, fd, _ in spaces)):
+        os.close(fd)
+    return placeholder
+"""
+ZYGOTE = JOIN + r"""
+import json, resource, sys
+sys.modules["debugpy"] = None  # no debugger in a grading kernel: ipykernel then starts without (0.1 s less)
+from ipykernel.kernelapp import launch_new_instance
+import numpy, matplotlib.pyplot, mlpcore  # what the chapters import
+
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, CAPABILITY_VERSION_3 = 24, 38, 0x20080522
 
 
 def kernel(request):
@@ -163,39 +198,14 @@ def report(request, error):  # why the kernel did not start, in its folder, for 
             pass
 
 
-def started(pid):  # when the process started (ticks since boot): with its pid, what names it for good
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[19])
-
-
 def launcher(request):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    sandboxed = None
+    placeholder = None
     try:
         for path in request["cgroups"]:
             with open(path, "w") as f:
                 f.write(str(os.getpid()))
-        target = request["target"]
-        placeholder = os.pidfd_open(target)  # it cannot be another process, now or later
-        if started(target) != request["started"]:
-            raise RuntimeError("the sandbox's placeholder is gone")
-        # every namespace opened before any is joined: joining the mount namespace changes what /proc is
-        own = os.stat("/proc/self/ns/user").st_ino
-        student = os.open(f"/proc/{target}/ns/user", os.O_RDONLY)
-        spaces = [(name, os.open(f"/proc/{target}/ns/{name}", os.O_RDONLY), kind) for name, kind in JOINED.items()]
-        signal.pidfd_send_signal(placeholder, 0)  # alive still: the namespaces opened are its
-        if any(os.fstat(fd).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino for name, fd, _ in spaces
-               if name != "cgroup"):  # bubblewrap makes the cgroup namespace where it can (--unshare-cgroup-try)
-            raise RuntimeError("the placeholder is not in a sandbox of its own")
-        sandboxed = placeholder
-        owner = fcntl.ioctl(spaces[0][1], NS_GET_USERNS)  # the user namespace that owns the mount namespace
-        if os.fstat(owner).st_ino != own:  # joined first, for the right to join the others
-            call(libc.setns(owner, NEWUSER), "joining the user namespace of the sandbox's mounts")
-            own = os.fstat(owner).st_ino
-        for name, fd, kind in spaces:
-            call(libc.setns(fd, kind), f"joining the sandbox's {name} namespace")
-        if os.fstat(student).st_ino != own:  # the student's: bubblewrap nests it to run the command as them
-            call(libc.setns(student, NEWUSER), "joining the student's user namespace")
+        placeholder = join(request["target"], request["started"])
         pid = os.fork()
         if pid == 0:
             try:
@@ -209,8 +219,8 @@ def launcher(request):
         report(request, error)
     finally:
         try:
-            if sandboxed is not None:  # the placeholder's end ends the sandbox: the grader sees the kernel gone
-                signal.pidfd_send_signal(sandboxed, signal.SIGKILL)
+            if placeholder is not None:  # its end ends the sandbox: the grader sees the kernel gone
+                signal.pidfd_send_signal(placeholder, signal.SIGKILL)
         finally:
             os._exit(0)
 
@@ -310,7 +320,8 @@ def _standin_package(folder):
 
 @functools.lru_cache(maxsize=1)
 def sandbox_problem():
-    """Why a kernel cannot be sandboxed here ("" when it can): bwrap missing, or no user namespaces."""
+    """Why a kernel cannot be sandboxed here ("" when it can): bwrap missing, no user namespaces, or no
+    way for the zygote to join a sandbox."""
     if sys.platform != "linux":
         return f"the sandbox needs Linux (bubblewrap); this is {sys.platform}"
     if shutil.which("bwrap") is None:
@@ -331,13 +342,37 @@ def sandbox_problem():
         return f"bubblewrap failed to start ({exc})"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    # what the zygote needs to start a kernel in the sandbox: a placeholder found, and named for good
+    return _join_problem()
+
+
+def _join_problem():
+    """Why the zygote's launcher cannot join a sandbox here ("" when it can): it finds the placeholder
+    through /proc/PID/task/TID/children, names it with pidfd_open, and joins with setns, which a security
+    module may forbid. Tried on a sandbox made for the purpose."""
     if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
         return "this Linux kernel does not list a process's children (/proc/PID/task/TID/children)"
     try:
         os.close(os.pidfd_open(os.getpid()))
     except (AttributeError, OSError) as exc:
         return f"this Linux kernel has no pidfd_open (Linux 5.3 and later have it): {exc}"
+    folder = Path(tempfile.mkdtemp(prefix="mlpcourse-probe-"))
+    _write_identity(folder)
+    sandbox = subprocess.Popen(bwrap_args(folder, _standin_package(folder / "standin")) + list(PLACEHOLDER),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        target, started = _find_placeholder(sandbox.pid, 2, lambda: sandbox.poll() is None, 60)
+        code = JOIN + "\nimport sys\njoin(int(sys.argv[1]), int(sys.argv[2]))\n"
+        run = subprocess.run([sys.executable, "-I", "-c", code, str(target), str(started)], capture_output=True,
+                             text=True, timeout=60)
+        if run.returncode != 0:
+            why = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            return f"a process cannot join the sandbox that bubblewrap made here ({why})"
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        return f"the sandbox for trying to join one did not start ({exc})"
+    finally:
+        sandbox.kill()
+        sandbox.wait()
+        shutil.rmtree(folder, ignore_errors=True)
     return ""
 
 
@@ -535,6 +570,23 @@ def _started(pid):
         return -1
 
 
+def _find_placeholder(root, depth, alive, timeout):
+    """The pid of the placeholder ``depth`` generations below process ``root``, and when it started:
+    bubblewrap starts the sandbox's first process, which starts the placeholder."""
+    deadline = time.monotonic() + timeout
+    while True:
+        chain = [root]
+        while len(chain) <= depth and (children := _children(chain[-1])):
+            chain.append(children[0])
+        if len(chain) == depth + 1 and _command_name(chain[-1]) == PLACEHOLDER[0]:
+            return chain[-1], _started(chain[-1])
+        if not alive():
+            raise RuntimeError("bubblewrap ended before its sandbox was made")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bubblewrap did not make its sandbox in {timeout:g} seconds")
+        time.sleep(0.002)
+
+
 def _command_name(pid):
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -607,20 +659,9 @@ class Sandbox:
         return self
 
     def _placeholder(self):
-        """The placeholder's pid, as this machine numbers it, and when it started: the guardian starts
-        bubblewrap, which starts the sandbox's first process, which starts the placeholder."""
-        deadline = time.monotonic() + self.startup_timeout
-        while True:
-            chain = [self.km.provisioner.pid]
-            while len(chain) < 4 and (children := _children(chain[-1])):
-                chain.append(children[0])
-            if len(chain) == 4 and _command_name(chain[3]) == PLACEHOLDER[0]:
-                return chain[3], _started(chain[3])
-            if not self.km.is_alive():
-                raise RuntimeError("bubblewrap ended before its sandbox was made")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bubblewrap did not make its sandbox in {self.startup_timeout:g} seconds")
-            time.sleep(0.002)
+        """The placeholder's pid, as this machine numbers it, and when it started (the guardian starts
+        bubblewrap)."""
+        return _find_placeholder(self.km.provisioner.pid, 3, self.km.is_alive, self.startup_timeout)
 
     def _wait_for_ready(self):
         """Wait until the kernel answers on its shell channel and its IOPub channel is connected.

@@ -411,6 +411,19 @@ def test_a_kernel_is_never_started_outside_a_sandbox(monkeypatch):
         outside.wait()
 
 
+def test_a_machine_where_no_process_may_join_a_sandbox_is_told_so(monkeypatch):
+    """sandbox_problem tries the zygote's join on a sandbox made for the purpose: where a security module
+    forbids setns (here, a join that fails as it would), grade is told why before any notebook runs."""
+    from mlpcourse import kernel
+
+    assert kernel._join_problem() == ""
+    failing = kernel.JOIN.replace("def join(target, started_at):\n",
+                                  "def join(target, started_at):\n    raise PermissionError('setns: forbidden')\n")
+    monkeypatch.setattr(kernel, "JOIN", failing)
+    assert kernel._join_problem() == ("a process cannot join the sandbox that bubblewrap made here "
+                                      "(PermissionError: setns: forbidden)")
+
+
 def test_one_zygote_serves_the_kernels_and_a_new_one_replaces_it_when_it_is_gone():
     from mlpcourse.kernel import Sandbox, _Zygote
 
